@@ -1,0 +1,1 @@
+"""belief-zoo: reasoning models that hold and revise beliefs, as Lightning modules."""
