@@ -1,0 +1,237 @@
+"""The ``Task`` interface: a seeded, verifiable puzzle family.
+
+A task owns everything the rest of the zoo needs to know about one problem family: how to
+generate seeded puzzles, how to read and write the community text form, how to check any
+answer (a *valid* answer counts, not only the stored one), how to enumerate the solutions of
+small instances, which transforms preserve validity, and how boards become tokens.
+
+Boards are integer arrays ``[n, n]`` with ``0`` for a blank cell and ``1..n`` for symbols.
+Tokens are ``pad 0, blank 1, symbol k -> k + 1``, so the vocabulary has ``n + 2`` entries and a
+board becomes a sequence of ``L = n * n`` tokens.
+"""
+
+from __future__ import annotations
+
+import abc
+import inspect
+import os
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+import numpy as np
+import torch
+
+PAD_TOKEN = 0
+BLANK_TOKEN = 1
+#: token of symbol ``k`` is ``k + SYMBOL_OFFSET``
+SYMBOL_OFFSET = 1
+
+_REGISTRY: dict[str, type["Task"]] = {}
+
+T = TypeVar("T", bound=type)
+
+
+def register(cls: T) -> T:
+    """Class decorator: make a ``Task`` subclass reachable as ``zoo.tasks.get(cls.name)``.
+
+    A new task registers with one line, ``@register`` above its class.
+    """
+    name = getattr(cls, "name", None)
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"{cls.__qualname__} needs a non-empty class attribute `name` to be registered")
+    known = _REGISTRY.get(name)
+    if known is not None and known is not cls:
+        raise ValueError(
+            f"task name {name!r} is already registered by {known.__module__}.{known.__qualname__}; "
+            f"choose another `name` for {cls.__module__}.{cls.__qualname__}"
+        )
+    _REGISTRY[name] = cls
+    return cls
+
+
+def names() -> list[str]:
+    """Sorted names of all registered tasks."""
+    return sorted(_REGISTRY)
+
+
+def get(name: str, **options: Any) -> "Task":
+    """Build the task registered as ``name`` with constructor ``options``.
+
+    ``get(**task.spec())`` rebuilds an equal task. Raises ``ValueError`` for an unknown name
+    (listing the known ones) or an option the task does not take (naming it).
+    """
+    if not isinstance(name, str) or name not in _REGISTRY:
+        raise ValueError(f"unknown task {name!r}; known tasks: {', '.join(names()) or '(none)'}")
+    cls = _REGISTRY[name]
+    accepted = cls.option_names()
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise ValueError(
+            f"unknown option(s) {', '.join(map(repr, unknown))} for task {name!r}; "
+            f"it takes: {', '.join(accepted) or '(no options)'}"
+        )
+    return cls(**options)
+
+
+class Task(abc.ABC):
+    """A problem family on an ``n x n`` board (see the module docstring for conventions)."""
+
+    name: ClassVar[str]
+    size: int
+
+    # ------------------------------------------------------------------ identity
+    @classmethod
+    def option_names(cls) -> list[str]:
+        """Names of the keyword options the constructor takes (what ``spec`` records)."""
+        params = inspect.signature(cls.__init__).parameters
+        return [
+            p.name
+            for p in params.values()
+            if p.name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+        ]
+
+    @abc.abstractmethod
+    def spec(self) -> dict[str, Any]:
+        """JSON-able ``{"name": ..., **options}``; ``zoo.tasks.get(**spec)`` rebuilds an equal task."""
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Task):
+            return NotImplemented
+        return type(self) is type(other) and self.spec() == other.spec()
+
+    def __hash__(self) -> int:
+        return hash((type(self), tuple(sorted(self.spec().items()))))
+
+    def __repr__(self) -> str:
+        opts = ", ".join(f"{k}={v!r}" for k, v in self.spec().items() if k != "name")
+        return f"{type(self).__name__}({opts})"
+
+    # ------------------------------------------------------------------ sizes
+    @property
+    def num_cells(self) -> int:
+        """Number of cells ``n * n``: the token sequence length ``L``."""
+        return self.size * self.size
+
+    @property
+    def vocab_size(self) -> int:
+        """Token vocabulary: pad, blank and the ``n`` symbols, i.e. ``n + 2``."""
+        return self.size + 2
+
+    # ------------------------------------------------------------------ problem family
+    @abc.abstractmethod
+    def generate(self, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """``count`` seeded puzzles: ``(puzzles [count, n, n], solutions [count, n, n])``.
+
+        Deterministic in ``seed``. For a multi-solution puzzle ``solutions`` holds one valid completion.
+        """
+
+    @abc.abstractmethod
+    def parse(self, text: str) -> np.ndarray:
+        """One puzzle ``[n, n]`` from the community text form."""
+
+    @abc.abstractmethod
+    def format(self, board: np.ndarray) -> str:
+        """The community text form of ``board [n, n]`` (inverse of ``parse``)."""
+
+    @abc.abstractmethod
+    def verify(self, puzzle: np.ndarray, answer: np.ndarray) -> bool:
+        """True iff ``answer [n, n]`` is complete, satisfies every rule and keeps every given of ``puzzle``."""
+
+    @abc.abstractmethod
+    def solutions(self, puzzle: np.ndarray, limit: int | None = None) -> list[np.ndarray]:
+        """All solutions ``[n, n]`` of ``puzzle`` by exact search, stopping after ``limit`` if given."""
+
+    @abc.abstractmethod
+    def augment(
+        self, puzzle: np.ndarray, solution: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """A random validity-preserving transform, applied identically to ``puzzle`` and ``solution``."""
+
+    @abc.abstractmethod
+    def invariant(self, puzzle: np.ndarray) -> bytes:
+        """A key equal for ``puzzle`` and every augmented copy of it (used to split data leak-free).
+
+        Different puzzles may share a key; equal keys only mean "maybe the same orbit".
+        """
+
+    # ------------------------------------------------------------------ shared helpers
+    def check_board(self, board: Any, what: str = "board") -> np.ndarray:
+        """``board`` as an int64 array ``[n, n]`` with values in ``0..n``; ``ValueError`` otherwise."""
+        arr = np.asarray(board)
+        n = self.size
+        if arr.shape != (n, n):
+            raise ValueError(
+                f"{what} has shape {arr.shape}, but {self!r} boards have shape ({n}, {n}); "
+                f"pass one board at a time (index a batch first)"
+            )
+        if arr.dtype.kind not in "iub":
+            if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+                arr = arr.astype(np.int64)
+            else:
+                raise ValueError(f"{what} must hold integers 0..{n}, got dtype {arr.dtype}")
+        arr = arr.astype(np.int64, copy=False)
+        if arr.size and (arr.min() < 0 or arr.max() > n):
+            raise ValueError(
+                f"{what} holds values outside 0..{n} (found {int(arr.min())}..{int(arr.max())}); "
+                f"use 0 for a blank and 1..{n} for symbols"
+            )
+        return arr
+
+    def read_file(self, path: str | os.PathLike[str]) -> np.ndarray:
+        """Puzzles ``[N, n, n]`` from a text file: one per non-empty line; lines starting with ``#`` are comments."""
+        p = Path(path)
+        if not p.is_file():
+            raise ValueError(f"puzzle file {str(p)!r} does not exist or is not a file; check the path")
+        boards = []
+        with p.open("r", encoding="utf-8") as fh:
+            for lineno, line in enumerate(fh, start=1):
+                text = line.strip()
+                if not text or text.startswith("#"):
+                    continue
+                try:
+                    boards.append(self.parse(text))
+                except ValueError as err:
+                    raise ValueError(f"{p}:{lineno}: {err}") from None
+        if not boards:
+            return np.zeros((0, self.size, self.size), dtype=np.int64)
+        return np.stack(boards)
+
+    def encode(self, boards: np.ndarray | torch.Tensor) -> torch.Tensor:
+        """Boards ``[..., n, n]`` (0 blank, 1..n symbols) -> LongTensor tokens ``[..., n*n]`` (blank 1, k -> k+1)."""
+        n = self.size
+        t = torch.as_tensor(np.asarray(boards) if not isinstance(boards, torch.Tensor) else boards)
+        if t.dim() < 2 or tuple(t.shape[-2:]) != (n, n):
+            raise ValueError(
+                f"encode expects boards of shape [..., {n}, {n}], got {tuple(t.shape)}; "
+                f"reshape flat boards with .reshape(-1, {n}, {n})"
+            )
+        if t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
+            raise ValueError(f"encode expects integer boards, got dtype {t.dtype}")
+        t = t.to(torch.long)
+        if t.numel() and (int(t.min()) < 0 or int(t.max()) > n):
+            raise ValueError(
+                f"boards hold values outside 0..{n} (found {int(t.min())}..{int(t.max())}); "
+                f"use 0 for a blank and 1..{n} for symbols"
+            )
+        tokens = torch.where(t == 0, torch.full_like(t, BLANK_TOKEN), t + SYMBOL_OFFSET)
+        return tokens.reshape(*t.shape[:-2], n * n)
+
+    def decode(self, tokens: torch.Tensor | np.ndarray) -> np.ndarray:
+        """Tokens ``[..., n*n]`` -> int64 boards ``[..., n, n]``; pad and blank become 0."""
+        n = self.size
+        t = torch.as_tensor(tokens) if not isinstance(tokens, torch.Tensor) else tokens
+        if t.dim() < 1 or t.shape[-1] != n * n:
+            raise ValueError(
+                f"decode expects tokens of shape [..., {n * n}], got {tuple(t.shape)} "
+                f"(take the argmax over the vocabulary first if you hold logits [..., L, V])"
+            )
+        if t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
+            raise ValueError(f"decode expects integer tokens, got dtype {t.dtype}")
+        arr = t.detach().to("cpu", torch.long).numpy()
+        if arr.size and (arr.min() < 0 or arr.max() >= self.vocab_size):
+            raise ValueError(
+                f"tokens outside the vocabulary 0..{self.vocab_size - 1} "
+                f"(found {int(arr.min())}..{int(arr.max())})"
+            )
+        boards = np.where(arr > BLANK_TOKEN, arr - SYMBOL_OFFSET, 0).astype(np.int64)
+        return boards.reshape(*arr.shape[:-1], n, n)

@@ -1,0 +1,386 @@
+"""Sudoku on 4x4 (2x2 boxes), 6x6 (boxes of 2 rows x 3 columns) and 9x9 (3x3 boxes).
+
+Text form: one line of ``n * n`` characters, row by row, digits ``1..n`` and ``.`` or ``0`` for a
+blank (``format`` writes ``.``). Generation fills a random grid by randomised backtracking, then
+removes cells in random order; with ``unique=True`` a cell is removed only if the puzzle keeps
+exactly one solution, with ``unique=False`` cells are removed blindly and puzzles with a single
+solution are resampled.
+
+The solver works on bitmasks of used digits per row, column and box, always branches on the
+cell with the fewest candidates, and counts solutions up to a limit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from typing import Any
+
+import numpy as np
+
+from .base import Task, register
+
+#: (box rows, box columns) for each supported side
+BOX_SHAPES: dict[int, tuple[int, int]] = {4: (2, 2), 6: (2, 3), 9: (3, 3)}
+#: fewest givens a uniquely solvable puzzle can have (known results for each side)
+MIN_UNIQUE_GIVENS: dict[int, int] = {4: 4, 6: 8, 9: 17}
+#: default number of givens of generated puzzles
+DEFAULT_GIVENS: dict[int, int] = {4: 6, 6: 12, 9: 30}
+#: givens that random greedy removal reaches reliably (lower ones may exhaust MAX_ATTEMPTS)
+RELIABLE_GIVENS: dict[int, int] = {4: 4, 6: 9, 9: 23}
+#: full grids tried per generated puzzle before giving up with an error
+MAX_ATTEMPTS = 200
+
+
+class _Geometry:
+    """Precomputed tables for the solver: units are rows ``0..n-1``, columns ``n..2n-1``, boxes ``2n..3n-1``."""
+
+    def __init__(self, n: int, box_rows: int, box_cols: int) -> None:
+        self.n = n
+        self.full = (1 << n) - 1
+        stacks = n // box_cols
+        self.units = [
+            (i // n, n + i % n, 2 * n + (i // n) // box_rows * stacks + (i % n) // box_cols)
+            for i in range(n * n)
+        ]
+        self.popcount = [bin(m).count("1") for m in range(1 << n)]
+
+
+def _search(
+    geo: _Geometry,
+    cells: list[int],
+    limit: int | None,
+    forbid_cell: int = -1,
+    forbid_digit: int = 0,
+    rnd: random.Random | None = None,
+) -> list[list[int]]:
+    """Solutions (flat lists) of ``cells`` (flat, 0 = blank), at most ``limit`` of them.
+
+    ``forbid_digit`` is excluded from the blank cell ``forbid_cell``. ``rnd`` tries the candidate
+    digits in random order (used to fill random grids). Contradicting givens give no solution.
+
+    Each node fills a forced cell if there is one (a cell with one candidate, or the only place
+    left for a digit in a row, column or box), otherwise branches on the cell with the fewest
+    candidates; a cell without candidates or a digit without a place ends the branch.
+    """
+    n, full, units, popcount = geo.n, geo.full, geo.units, geo.popcount
+    n_units = 3 * n
+    used = [0] * n_units
+    grid = list(cells)
+    empties: list[int] = []
+    for i, v in enumerate(grid):
+        if v:
+            r, c, b = units[i]
+            bit = 1 << (v - 1)
+            if (used[r] | used[c] | used[b]) & bit:
+                return []
+            used[r] |= bit
+            used[c] |= bit
+            used[b] |= bit
+        else:
+            empties.append(i)
+    forbid_mask = full & ~(1 << (forbid_digit - 1)) if forbid_digit else full
+    out: list[list[int]] = []
+    masks = [0] * (n * n)
+
+    def rec(k: int) -> bool:
+        """Fill ``empties[:k]``; True means stop (limit reached)."""
+        if k == 0:
+            out.append(grid.copy())
+            return limit is not None and len(out) >= limit
+        best, best_mask, best_count = -1, 0, n + 1
+        once = [0] * n_units  # digits with at least one place in the unit
+        twice = [0] * n_units  # digits with at least two places
+        for j in range(k):
+            i = empties[j]
+            r, c, b = units[i]
+            m = full & ~(used[r] | used[c] | used[b])
+            if i == forbid_cell:
+                m &= forbid_mask
+            if not m:
+                return False
+            cnt = popcount[m]
+            if cnt < best_count:
+                best, best_mask, best_count = j, m, cnt
+                if cnt == 1:
+                    break
+            masks[i] = m
+            twice[r] |= once[r] & m
+            once[r] |= m
+            twice[c] |= once[c] & m
+            once[c] |= m
+            twice[b] |= once[b] & m
+            once[b] |= m
+        else:
+            # every cell was scanned: look for dead units and hidden singles
+            for u in range(n_units):
+                if (once[u] | used[u]) != full:
+                    return False
+            for u in range(n_units):
+                hidden = once[u] & ~twice[u]
+                if hidden:
+                    bit = hidden & -hidden
+                    for j in range(k):
+                        i = empties[j]
+                        if masks[i] & bit and u in units[i]:
+                            best, best_mask, best_count = j, bit, 1
+                            break
+                    break
+        i = empties[best]
+        empties[best], empties[k - 1] = empties[k - 1], i
+        r, c, b = units[i]
+        m = best_mask
+        bits = []
+        while m:
+            bit = m & -m
+            bits.append(bit)
+            m ^= bit
+        if rnd is not None and len(bits) > 1:
+            rnd.shuffle(bits)
+        for bit in bits:
+            used[r] |= bit
+            used[c] |= bit
+            used[b] |= bit
+            grid[i] = bit.bit_length()
+            if rec(k - 1):
+                return True
+            used[r] ^= bit
+            used[c] ^= bit
+            used[b] ^= bit
+        grid[i] = 0
+        return False
+
+    if limit is None or limit > 0:
+        rec(len(empties))
+    return out
+
+
+@register
+class Sudoku(Task):
+    """Sudoku of side ``size`` in {4, 6, 9}.
+
+    Args:
+        size: board side ``n``; boxes are 2x2, 2x3 (rows x columns) and 3x3.
+        givens: number of given cells in generated puzzles (lower is harder); default 6, 12, 30.
+        unique: if True every generated puzzle has exactly one solution, otherwise at least two.
+    """
+
+    name = "sudoku"
+
+    def __init__(self, size: int = 9, givens: int | None = None, unique: bool = True) -> None:
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or int(size) not in BOX_SHAPES:
+            raise ValueError(
+                f"Sudoku size must be one of {sorted(BOX_SHAPES)} (4: 2x2 boxes, 6: 2x3 boxes, 9: 3x3 boxes), "
+                f"got {size!r}"
+            )
+        n = int(size)
+        if not isinstance(unique, (bool, np.bool_)):
+            raise ValueError(f"Sudoku option unique must be True or False, got {unique!r}")
+        unique = bool(unique)
+        if givens is None:
+            givens = DEFAULT_GIVENS[n]
+        if isinstance(givens, bool) or not isinstance(givens, (int, np.integer)):
+            raise ValueError(f"Sudoku option givens must be an integer or None, got {givens!r}")
+        givens = int(givens)
+        if unique:
+            lo, hi = MIN_UNIQUE_GIVENS[n], n * n
+            why = f"a {n}x{n} Sudoku with a unique solution has at least {lo} givens"
+        else:
+            # two solutions need at least 4 blanks (the smallest unavoidable set is a 2x2 rectangle)
+            lo, hi = 0, n * n - 4
+            why = f"a {n}x{n} Sudoku with several solutions has at most {hi} givens"
+        if not lo <= givens <= hi:
+            raise ValueError(
+                f"Sudoku(size={n}, unique={unique}) cannot have givens={givens}: {why}; "
+                f"choose givens in {lo}..{hi}"
+            )
+        self.size = n
+        self.givens = givens
+        self.unique = unique
+        self.box_rows, self.box_cols = BOX_SHAPES[n]
+        self._geo = _Geometry(n, self.box_rows, self.box_cols)
+
+    def spec(self) -> dict[str, Any]:
+        return {"name": self.name, "size": self.size, "givens": self.givens, "unique": self.unique}
+
+    # ------------------------------------------------------------------ text
+    def parse(self, text: str) -> np.ndarray:
+        if not isinstance(text, str):
+            raise ValueError(f"parse expects a str, got {type(text).__name__}")
+        n = self.size
+        line = text.strip()
+        if len(line) != n * n:
+            raise ValueError(
+                f"a {n}x{n} Sudoku is one line of {n * n} characters (digits 1-{n}, '.' or '0' for blanks), "
+                f"got {len(line)} characters: {line[:100]!r}"
+            )
+        board = np.zeros(n * n, dtype=np.int64)
+        for pos, ch in enumerate(line):
+            if ch in ".0":
+                continue
+            if ch.isdigit() and ch.isascii() and 1 <= int(ch) <= n:
+                board[pos] = int(ch)
+            else:
+                raise ValueError(
+                    f"bad character {ch!r} at position {pos} (row {pos // n + 1}, column {pos % n + 1}) "
+                    f"of a {n}x{n} Sudoku; use digits 1-{n} and '.' or '0' for blanks"
+                )
+        return board.reshape(n, n)
+
+    def format(self, board: np.ndarray) -> str:
+        b = self.check_board(board)
+        return "".join("." if v == 0 else str(v) for v in b.reshape(-1).tolist())
+
+    # ------------------------------------------------------------------ rules
+    def verify(self, puzzle: np.ndarray, answer: np.ndarray) -> bool:
+        p = self.check_board(puzzle, "puzzle")
+        a = np.asarray(answer)
+        n = self.size
+        if a.shape != (n, n):
+            raise ValueError(f"answer has shape {a.shape}, expected ({n}, {n}) like the puzzle")
+        if a.dtype.kind not in "iu":
+            return False
+        if a.min() < 1 or a.max() > n:  # incomplete (0 = blank) or out of range
+            return False
+        given = p > 0
+        if not np.array_equal(a[given], p[given]):
+            return False
+        digits = np.arange(1, n + 1)
+        boxes = (
+            a.reshape(n // self.box_rows, self.box_rows, n // self.box_cols, self.box_cols)
+            .transpose(0, 2, 1, 3)
+            .reshape(n, n)
+        )
+        for units in (a, a.T, boxes):
+            if not np.array_equal(np.sort(units, axis=1), np.broadcast_to(digits, (n, n))):
+                return False
+        return True
+
+    def solutions(self, puzzle: np.ndarray, limit: int | None = None) -> list[np.ndarray]:
+        if limit is not None and (isinstance(limit, bool) or int(limit) < 0):
+            raise ValueError(f"limit must be None or a non-negative integer, got {limit!r}")
+        p = self.check_board(puzzle, "puzzle")
+        n = self.size
+        found = _search(self._geo, p.reshape(-1).tolist(), None if limit is None else int(limit))
+        return [np.asarray(s, dtype=np.int64).reshape(n, n) for s in found]
+
+    def count_solutions(self, puzzle: np.ndarray, limit: int | None = None) -> int:
+        """Number of solutions of ``puzzle`` (stopping at ``limit``)."""
+        return len(self.solutions(puzzle, limit))
+
+    # ------------------------------------------------------------------ generation
+    def _rng_for(self, seed: int, index: int) -> random.Random:
+        """Independent stream for puzzle ``index``: prefixes of a batch do not depend on ``count``."""
+        state = np.random.SeedSequence([seed, index, self.size, self.givens, int(self.unique)])
+        words = state.generate_state(4, dtype=np.uint64).tolist()
+        return random.Random(sum(w << (64 * k) for k, w in enumerate(words)))
+
+    def _random_grid(self, rnd: random.Random) -> list[int]:
+        (grid,) = _search(self._geo, [0] * self.num_cells, 1, rnd=rnd)
+        return grid
+
+    def _unique_puzzle(self, rnd: random.Random) -> tuple[list[int], list[int]] | None:
+        solution = self._random_grid(rnd)
+        cells = solution.copy()
+        order = list(range(self.num_cells))
+        rnd.shuffle(order)
+        remaining = self.num_cells
+        for i in order:
+            if remaining == self.givens:
+                break
+            v = cells[i]
+            cells[i] = 0
+            # the puzzle stays unique iff no solution puts another digit in cell i
+            if _search(self._geo, cells, 1, forbid_cell=i, forbid_digit=v):
+                cells[i] = v
+            else:
+                remaining -= 1
+        return (cells, solution) if remaining == self.givens else None
+
+    def _multi_puzzle(self, rnd: random.Random) -> tuple[list[int], list[int]] | None:
+        solution = self._random_grid(rnd)
+        cells = solution.copy()
+        for i in rnd.sample(range(self.num_cells), self.num_cells - self.givens):
+            cells[i] = 0
+        return (cells, solution) if len(_search(self._geo, cells, 2)) >= 2 else None
+
+    def generate(self, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 0:
+            raise ValueError(f"count must be a non-negative integer, got {count!r}")
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        n = self.size
+        make = self._unique_puzzle if self.unique else self._multi_puzzle
+        puzzles = np.zeros((int(count), n, n), dtype=np.int64)
+        solutions = np.zeros((int(count), n, n), dtype=np.int64)
+        for k in range(int(count)):
+            rnd = self._rng_for(int(seed), k)
+            for _ in range(MAX_ATTEMPTS):
+                made = make(rnd)
+                if made is not None:
+                    break
+            else:
+                if self.unique:
+                    kind = "exactly one solution"
+                    hint = f"raise givens (>= {RELIABLE_GIVENS[n]} is reliably reachable)"
+                else:
+                    kind = "at least two solutions"
+                    hint = f"lower givens (default {DEFAULT_GIVENS[n]})"
+                raise ValueError(
+                    f"could not generate a {n}x{n} Sudoku with {self.givens} givens and {kind} "
+                    f"in {MAX_ATTEMPTS} attempts (puzzle {k}, seed {seed}); {hint}"
+                )
+            puzzles[k] = np.asarray(made[0]).reshape(n, n)
+            solutions[k] = np.asarray(made[1]).reshape(n, n)
+        return puzzles, solutions
+
+    # ------------------------------------------------------------------ symmetry
+    def augment(
+        self, puzzle: np.ndarray, solution: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        p = self.check_board(puzzle, "puzzle")
+        s = self.check_board(solution, "solution")
+        n, br, bc = self.size, self.box_rows, self.box_cols
+        digits = np.concatenate([[0], rng.permutation(n) + 1])
+        rows = np.concatenate([band * br + rng.permutation(br) for band in rng.permutation(n // br)])
+        cols = np.concatenate([stack * bc + rng.permutation(bc) for stack in rng.permutation(n // bc)])
+        transpose = br == bc and bool(rng.integers(2))
+
+        def apply(board: np.ndarray) -> np.ndarray:
+            out = digits[board][rows][:, cols]
+            return np.ascontiguousarray(out.T if transpose else out)
+
+        return apply(p), apply(s)
+
+    def invariant(self, puzzle: np.ndarray) -> bytes:
+        p = self.check_board(puzzle, "puzzle")
+        n, br, bc = self.size, self.box_rows, self.box_cols
+        given = p > 0
+        row_count = given.sum(axis=1)
+        col_count = given.sum(axis=0)
+        block = given.reshape(n // br, br, n // bc, bc).sum(axis=(1, 3))  # [band, stack]
+        box_count = np.repeat(np.repeat(block, br, axis=0), bc, axis=1)  # per cell
+        freq = np.bincount(p.reshape(-1), minlength=n + 1)
+        square = br == bc
+
+        # one tuple per given: its row/column/box load and how often its digit is given
+        rc = np.stack([row_count[:, None].repeat(n, 1), col_count[None, :].repeat(n, 0)], axis=-1)
+        if square:  # transpose swaps rows and columns
+            rc = np.sort(rc, axis=-1)
+        cell = np.concatenate([rc, box_count[..., None], freq[p][..., None]], axis=-1)[given]
+        cells = sorted(map(tuple, cell.tolist()))
+
+        # bands: row loads and box loads inside each band; stacks likewise
+        bands = sorted(
+            (tuple(sorted(row_count[b * br:(b + 1) * br].tolist())), tuple(sorted(block[b].tolist())))
+            for b in range(n // br)
+        )
+        stacks = sorted(
+            (tuple(sorted(col_count[s * bc:(s + 1) * bc].tolist())), tuple(sorted(block[:, s].tolist())))
+            for s in range(n // bc)
+        )
+        lines: tuple[Any, ...] = (bands, stacks)
+        if square:
+            lines = tuple(sorted(lines))
+        key = repr((self.name, n, int(given.sum()), sorted(freq[1:].tolist()), lines, cells))
+        return hashlib.blake2b(key.encode(), digest_size=16).digest()
