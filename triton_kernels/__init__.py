@@ -1,1 +1,33 @@
-"""Fused Triton kernels for belief revision, each with a pure-PyTorch reference. No dependency on `zoo`."""
+"""Fused Triton kernels for belief revision, each with a pure-PyTorch reference. No dependency on `zoo`.
+
+Ops (shapes ``[..., D]``, reductions over the last dimension):
+
+* :func:`langevin_step` — ``y − α·clamp(g, −c, c) + σ·ε``
+* :func:`noisy_softmax` — ``softmax(x + σ·ε)``
+* :func:`simplex_descent` — ``logits − α·clamp(p ⊙ (g − ⟨p, g⟩), −c, c)``
+* :func:`gaussian_latent` — ``z = μ_q + exp(½·logvar_q)·ε`` and per-row ``KL(q‖p)``
+
+Dispatch: CUDA tensors → Triton, anything else → the ``*_reference`` function; ``ZOO_KERNELS=triton`` /
+``ZOO_KERNELS=torch`` (or :func:`use_backend`) force one side. See ``docs/kernels.md``.
+"""
+
+from ._dispatch import INTERPRETER, current_mode, triton_status, use_backend
+from .gaussian_latent import gaussian_latent, gaussian_latent_reference
+from .langevin import langevin_step, langevin_step_reference
+from .noisy_softmax import noisy_softmax, noisy_softmax_reference
+from .simplex_descent import simplex_descent, simplex_descent_reference
+
+__all__ = [
+    "INTERPRETER",
+    "current_mode",
+    "gaussian_latent",
+    "gaussian_latent_reference",
+    "langevin_step",
+    "langevin_step_reference",
+    "noisy_softmax",
+    "noisy_softmax_reference",
+    "simplex_descent",
+    "simplex_descent_reference",
+    "triton_status",
+    "use_backend",
+]

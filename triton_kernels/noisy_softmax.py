@@ -1,0 +1,234 @@
+"""Fused noisy softmax: ``softmax(x + σ·ε)`` over the last dimension, any width (50,277-token rows too).
+
+Rows whose padded width fits a register tile are read once and written once. Wider rows take two passes
+(an online max/sum pass, then a normalising pass that walks the chunks in reverse so the most recently
+read ones are still in L2) and regenerate ε in the second pass from the seed rather than storing it.
+
+ε: element ``(r, c)`` takes component ``c % 4`` of ``tl.randn4x(seed, r·⌈D/4⌉ + c // 4)``. The reference
+uses ``torch.randn`` from a generator seeded with ``seed`` instead.
+
+Backward is the softmax VJP ``p ⊙ (dp − ⟨p, dp⟩)`` from the saved output ``p``: it needs no noise, and
+saving ``p`` (which a caller of a softmax usually keeps alive anyway) avoids re-reading ``x`` and
+regenerating ε in an extra pass.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.autograd.function import once_differentiable
+
+from . import _dispatch
+from ._dispatch import tl
+
+OP = "noisy_softmax"
+
+
+def _softmax_fwd_kernel(
+    x_ptr,
+    p_ptr,
+    N,
+    D,
+    G,
+    seed,
+    sigma,
+    HAS_NOISE: tl.constexpr,
+    SINGLE: tl.constexpr,
+    ROWS: tl.constexpr,
+    BLOCK_D: tl.constexpr,
+):
+    rows = tl.program_id(0).to(tl.int64) * ROWS + tl.arange(0, ROWS)
+    row_ok = rows < N
+    quads = tl.arange(0, BLOCK_D // 4)
+    if SINGLE:
+        cols = tl.arange(0, BLOCK_D)
+        col_ok = cols[None, :] < D
+        m = row_ok[:, None] & col_ok
+        offs = rows[:, None] * D + cols[None, :]
+        z = tl.load(x_ptr + offs, mask=m, other=0.0).to(tl.float32)
+        if HAS_NOISE:
+            r0, r1, r2, r3 = tl.randn4x(seed, rows[:, None] * G + quads[None, :])
+            z = z + sigma * tl.interleave(tl.interleave(r0, r2), tl.interleave(r1, r3))
+        z = tl.where(col_ok, z, float("-inf"))
+        mx = tl.max(z, axis=1)
+        e = tl.exp(z - mx[:, None])
+        p = e / tl.sum(e, axis=1)[:, None]
+        tl.store(p_ptr + offs, p.to(p_ptr.dtype.element_ty), mask=m)
+    else:
+        # pass 1: running max and rescaled sum of exp
+        mx = tl.zeros([ROWS], tl.float32) + float("-inf")
+        s = tl.zeros([ROWS], tl.float32)
+        for c0 in range(0, D, BLOCK_D):
+            cols = c0 + tl.arange(0, BLOCK_D)
+            col_ok = cols[None, :] < D
+            m = row_ok[:, None] & col_ok
+            offs = rows[:, None] * D + cols[None, :]
+            z = tl.load(x_ptr + offs, mask=m, other=0.0).to(tl.float32)
+            if HAS_NOISE:
+                r0, r1, r2, r3 = tl.randn4x(seed, rows[:, None] * G + (c0 // 4 + quads)[None, :])
+                z = z + sigma * tl.interleave(tl.interleave(r0, r2), tl.interleave(r1, r3))
+            z = tl.where(col_ok, z, float("-inf"))
+            new_mx = tl.maximum(mx, tl.max(z, axis=1))
+            # a row that is all −inf so far keeps s = 0 (no −inf − (−inf) = NaN)
+            scale = tl.where(new_mx == mx, 1.0, tl.exp(mx - new_mx))
+            shift = tl.where(new_mx == float("-inf"), 0.0, new_mx)
+            s = s * scale + tl.sum(tl.exp(z - shift[:, None]), axis=1)
+            mx = new_mx
+        inv = 1.0 / s
+        # pass 2: last chunk first, while it is most likely still cached
+        n_chunks = tl.cdiv(D, BLOCK_D)
+        for i in range(0, n_chunks):
+            c0 = (n_chunks - 1 - i) * BLOCK_D
+            cols = c0 + tl.arange(0, BLOCK_D)
+            m = row_ok[:, None] & (cols[None, :] < D)
+            offs = rows[:, None] * D + cols[None, :]
+            z = tl.load(x_ptr + offs, mask=m, other=0.0).to(tl.float32)
+            if HAS_NOISE:
+                r0, r1, r2, r3 = tl.randn4x(seed, rows[:, None] * G + (c0 // 4 + quads)[None, :])
+                z = z + sigma * tl.interleave(tl.interleave(r0, r2), tl.interleave(r1, r3))
+            p = tl.exp(z - mx[:, None]) * inv[:, None]
+            tl.store(p_ptr + offs, p.to(p_ptr.dtype.element_ty), mask=m)
+
+
+def _softmax_bwd_kernel(
+    p_ptr,
+    dp_ptr,
+    dx_ptr,
+    N,
+    D,
+    SINGLE: tl.constexpr,
+    ROWS: tl.constexpr,
+    BLOCK_D: tl.constexpr,
+):
+    # dx = p ⊙ (dp − ⟨p, dp⟩)
+    rows = tl.program_id(0).to(tl.int64) * ROWS + tl.arange(0, ROWS)
+    row_ok = rows < N
+    if SINGLE:
+        cols = tl.arange(0, BLOCK_D)
+        m = row_ok[:, None] & (cols[None, :] < D)
+        offs = rows[:, None] * D + cols[None, :]
+        p = tl.load(p_ptr + offs, mask=m, other=0.0).to(tl.float32)
+        dp = tl.load(dp_ptr + offs, mask=m, other=0.0).to(tl.float32)
+        dot = tl.sum(p * dp, axis=1)
+        tl.store(dx_ptr + offs, (p * (dp - dot[:, None])).to(dx_ptr.dtype.element_ty), mask=m)
+    else:
+        dot = tl.zeros([ROWS], tl.float32)
+        for c0 in range(0, D, BLOCK_D):
+            cols = c0 + tl.arange(0, BLOCK_D)
+            m = row_ok[:, None] & (cols[None, :] < D)
+            offs = rows[:, None] * D + cols[None, :]
+            p = tl.load(p_ptr + offs, mask=m, other=0.0).to(tl.float32)
+            dp = tl.load(dp_ptr + offs, mask=m, other=0.0).to(tl.float32)
+            dot += tl.sum(p * dp, axis=1)
+        n_chunks = tl.cdiv(D, BLOCK_D)
+        for i in range(0, n_chunks):
+            c0 = (n_chunks - 1 - i) * BLOCK_D
+            cols = c0 + tl.arange(0, BLOCK_D)
+            m = row_ok[:, None] & (cols[None, :] < D)
+            offs = rows[:, None] * D + cols[None, :]
+            p = tl.load(p_ptr + offs, mask=m, other=0.0).to(tl.float32)
+            dp = tl.load(dp_ptr + offs, mask=m, other=0.0).to(tl.float32)
+            tl.store(dx_ptr + offs, (p * (dp - dot[:, None])).to(dx_ptr.dtype.element_ty), mask=m)
+
+
+_fwd = _dispatch.Kernel(
+    _softmax_fwd_kernel,
+    configs=_dispatch.warps_configs(4, 8, 16),
+    key=["D", "HAS_NOISE", "SINGLE", "ROWS", "BLOCK_D"],
+    do_not_specialize=["seed"],
+)
+_bwd = _dispatch.Kernel(
+    _softmax_bwd_kernel,
+    configs=_dispatch.warps_configs(4, 8, 16),
+    key=["D", "SINGLE", "ROWS", "BLOCK_D"],
+)
+
+
+def _launch_fwd(x: torch.Tensor, sigma: float, seed: int) -> torch.Tensor:
+    p = _dispatch.empty(x.shape, x.dtype, x.device)
+    if x.numel() == 0:
+        return p
+    D = x.shape[-1]
+    N = x.numel() // D
+    plan = _dispatch.row_plan(N, D)
+    _fwd[(plan.grid,)](
+        x,
+        p,
+        N,
+        D,
+        (D + 3) // 4,
+        seed,
+        sigma,
+        HAS_NOISE=sigma > 0,
+        SINGLE=plan.single,
+        ROWS=plan.rows,
+        BLOCK_D=plan.block_d,
+    )
+    return p
+
+
+def _launch_bwd(p: torch.Tensor, dp: torch.Tensor) -> torch.Tensor:
+    dx = _dispatch.empty(p.shape, p.dtype, p.device)
+    if p.numel() == 0:
+        return dx
+    D = p.shape[-1]
+    N = p.numel() // D
+    plan = _dispatch.row_plan(N, D)
+    _bwd[(plan.grid,)](p, dp, dx, N, D, SINGLE=plan.single, ROWS=plan.rows, BLOCK_D=plan.block_d)
+    return dx
+
+
+class _NoisySoftmax(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, sigma, seed):
+        p = _launch_fwd(x.contiguous(), sigma, seed)
+        ctx.save_for_backward(p)
+        ctx.set_materialize_grads(False)
+        return p
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, dp):
+        if dp is None or not ctx.needs_input_grad[0]:
+            return None, None, None
+        (p,) = ctx.saved_tensors
+        return _launch_bwd(p, dp.contiguous()), None, None
+
+
+def _validate(logits, noise_scale) -> float:
+    _dispatch.check_tensors(OP, ("logits",), (logits,))
+    return _dispatch.check_scale(OP, "noise_scale", noise_scale)
+
+
+def noisy_softmax(logits: torch.Tensor, noise_scale: float = 0.0, seed: int | None = None) -> torch.Tensor:
+    """``softmax(logits + σ·ε)`` over the last dimension.
+
+    Args:
+        logits: ``[..., V]``; any width (the vocabulary of a language model included).
+        noise_scale: σ ≥ 0 (a number); ``0`` is a plain softmax with no noise drawn.
+        seed: Philox seed for ε; ``None`` draws one from torch's default generator (only when σ > 0).
+
+    Returns:
+        Probabilities ``[..., V]`` in ``logits``' dtype, differentiable in ``logits`` (first order).
+    """
+    sigma = _validate(logits, noise_scale)
+    seed = _dispatch.resolve_seed(OP, seed) if sigma > 0 else 0
+    if not _dispatch.use_triton(OP, logits):
+        return _reference(logits, sigma, seed)
+    return _NoisySoftmax.apply(logits, sigma, seed)
+
+
+def _reference(logits, sigma, seed):
+    ct = _dispatch.compute_dtype(logits.dtype)
+    z = logits.to(ct)
+    if sigma > 0:
+        z = z + sigma * _dispatch.reference_noise(logits.shape, seed, logits.device).to(ct)
+    return torch.softmax(z, dim=-1).to(logits.dtype)
+
+
+def noisy_softmax_reference(
+    logits: torch.Tensor, noise_scale: float = 0.0, seed: int | None = None
+) -> torch.Tensor:
+    """Pure-PyTorch :func:`noisy_softmax`; ε from ``torch.randn`` seeded with ``seed`` (not Philox)."""
+    sigma = _validate(logits, noise_scale)
+    seed = _dispatch.resolve_seed(OP, seed) if sigma > 0 else 0
+    return _reference(logits, sigma, seed)

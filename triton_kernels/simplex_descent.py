@@ -1,0 +1,340 @@
+"""Fused descent on logits through the softmax: ``logits − α·clamp(p ⊙ (g − ⟨p, g⟩), −c, c)``.
+
+``p ⊙ (g − ⟨p, g⟩)`` is the softmax VJP: with ``p = softmax(logits)`` and ``g = ∂E/∂p`` it is ∂E/∂logits.
+Fusing it with the (clamped) descent update lets a family take ∂E/∂p and step the logits without
+differentiating through a softmax, in one kernel (two passes over ``p`` and ``g`` for rows wider than a
+register tile). ``probs`` is taken as given; it is not recomputed from ``logits``.
+
+Backward, with ``w`` the incoming gradient, ``s = ⟨p, g⟩`` (saved per row), ``v = p ⊙ (g − s)``,
+``u = clamp(v)`` and ``h = −α·w`` where ``v`` is not clamped (0 elsewhere)::
+
+    d logits = w
+    dα       = −Σ_d w·u              (per row, summed to α's shape)
+    dg       = p ⊙ (h − ⟨h, p⟩)
+    dp       = h ⊙ (g − s) − g·⟨h, p⟩
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.autograd.function import once_differentiable
+
+from . import _dispatch
+from ._dispatch import tl
+
+OP = "simplex_descent"
+
+
+def _simplex_fwd_kernel(
+    l_ptr,
+    p_ptr,
+    g_ptr,
+    out_ptr,
+    s_ptr,
+    alpha_ptr,
+    alpha_value,
+    N,
+    D,
+    clip,
+    ALPHA_MODE: tl.constexpr,
+    HAS_CLIP: tl.constexpr,
+    SINGLE: tl.constexpr,
+    ROWS: tl.constexpr,
+    BLOCK_D: tl.constexpr,
+):
+    rows = tl.program_id(0).to(tl.int64) * ROWS + tl.arange(0, ROWS)
+    row_ok = rows < N
+    if ALPHA_MODE == 0:
+        a = tl.zeros([ROWS], tl.float32) + alpha_value
+    elif ALPHA_MODE == 1:
+        a = tl.zeros([ROWS], tl.float32) + tl.load(alpha_ptr)
+    else:
+        a = tl.load(alpha_ptr + rows, mask=row_ok, other=0.0)
+    if SINGLE:
+        cols = tl.arange(0, BLOCK_D)
+        m = row_ok[:, None] & (cols[None, :] < D)
+        offs = rows[:, None] * D + cols[None, :]
+        p = tl.load(p_ptr + offs, mask=m, other=0.0).to(tl.float32)
+        g = tl.load(g_ptr + offs, mask=m, other=0.0).to(tl.float32)
+        s = tl.sum(p * g, axis=1)
+        v = p * (g - s[:, None])
+        if HAS_CLIP:
+            v = tl.where(v > clip, clip, tl.where(v < -clip, -clip, v))
+        x = tl.load(l_ptr + offs, mask=m, other=0.0).to(tl.float32)
+        tl.store(out_ptr + offs, (x - a[:, None] * v).to(out_ptr.dtype.element_ty), mask=m)
+    else:
+        s = tl.zeros([ROWS], tl.float32)
+        for c0 in range(0, D, BLOCK_D):
+            cols = c0 + tl.arange(0, BLOCK_D)
+            m = row_ok[:, None] & (cols[None, :] < D)
+            offs = rows[:, None] * D + cols[None, :]
+            p = tl.load(p_ptr + offs, mask=m, other=0.0).to(tl.float32)
+            g = tl.load(g_ptr + offs, mask=m, other=0.0).to(tl.float32)
+            s += tl.sum(p * g, axis=1)
+        n_chunks = tl.cdiv(D, BLOCK_D)
+        for i in range(0, n_chunks):
+            c0 = (n_chunks - 1 - i) * BLOCK_D
+            cols = c0 + tl.arange(0, BLOCK_D)
+            m = row_ok[:, None] & (cols[None, :] < D)
+            offs = rows[:, None] * D + cols[None, :]
+            p = tl.load(p_ptr + offs, mask=m, other=0.0).to(tl.float32)
+            g = tl.load(g_ptr + offs, mask=m, other=0.0).to(tl.float32)
+            v = p * (g - s[:, None])
+            if HAS_CLIP:
+                v = tl.where(v > clip, clip, tl.where(v < -clip, -clip, v))
+            x = tl.load(l_ptr + offs, mask=m, other=0.0).to(tl.float32)
+            tl.store(out_ptr + offs, (x - a[:, None] * v).to(out_ptr.dtype.element_ty), mask=m)
+    tl.store(s_ptr + rows, s, mask=row_ok)
+
+
+def _simplex_bwd_kernel(
+    w_ptr,
+    p_ptr,
+    g_ptr,
+    s_ptr,
+    dp_ptr,
+    dg_ptr,
+    dalpha_ptr,
+    alpha_ptr,
+    alpha_value,
+    N,
+    D,
+    clip,
+    ALPHA_MODE: tl.constexpr,
+    HAS_CLIP: tl.constexpr,
+    NEED_DPG: tl.constexpr,
+    NEED_DALPHA: tl.constexpr,
+    SINGLE: tl.constexpr,
+    ROWS: tl.constexpr,
+    BLOCK_D: tl.constexpr,
+):
+    rows = tl.program_id(0).to(tl.int64) * ROWS + tl.arange(0, ROWS)
+    row_ok = rows < N
+    if ALPHA_MODE == 0:
+        a = tl.zeros([ROWS], tl.float32) + alpha_value
+    elif ALPHA_MODE == 1:
+        a = tl.zeros([ROWS], tl.float32) + tl.load(alpha_ptr)
+    else:
+        a = tl.load(alpha_ptr + rows, mask=row_ok, other=0.0)
+    s = tl.load(s_ptr + rows, mask=row_ok, other=0.0)
+    if SINGLE:
+        cols = tl.arange(0, BLOCK_D)
+        m = row_ok[:, None] & (cols[None, :] < D)
+        offs = rows[:, None] * D + cols[None, :]
+        w = tl.load(w_ptr + offs, mask=m, other=0.0).to(tl.float32)
+        p = tl.load(p_ptr + offs, mask=m, other=0.0).to(tl.float32)
+        g = tl.load(g_ptr + offs, mask=m, other=0.0).to(tl.float32)
+        gs = g - s[:, None]
+        v = p * gs
+        h = -a[:, None] * w
+        if HAS_CLIP:
+            h = tl.where((v >= -clip) & (v <= clip), h, 0.0)
+            v = tl.where(v > clip, clip, tl.where(v < -clip, -clip, v))
+        if NEED_DALPHA:
+            tl.store(dalpha_ptr + rows, -tl.sum(w * v, axis=1), mask=row_ok)
+        if NEED_DPG:
+            hp = tl.sum(h * p, axis=1)[:, None]
+            tl.store(dg_ptr + offs, (p * (h - hp)).to(dg_ptr.dtype.element_ty), mask=m)
+            tl.store(dp_ptr + offs, (h * gs - g * hp).to(dp_ptr.dtype.element_ty), mask=m)
+    else:
+        hp = tl.zeros([ROWS], tl.float32)
+        wu = tl.zeros([ROWS], tl.float32)
+        for c0 in range(0, D, BLOCK_D):
+            cols = c0 + tl.arange(0, BLOCK_D)
+            m = row_ok[:, None] & (cols[None, :] < D)
+            offs = rows[:, None] * D + cols[None, :]
+            w = tl.load(w_ptr + offs, mask=m, other=0.0).to(tl.float32)
+            p = tl.load(p_ptr + offs, mask=m, other=0.0).to(tl.float32)
+            g = tl.load(g_ptr + offs, mask=m, other=0.0).to(tl.float32)
+            v = p * (g - s[:, None])
+            h = -a[:, None] * w
+            if HAS_CLIP:
+                h = tl.where((v >= -clip) & (v <= clip), h, 0.0)
+                v = tl.where(v > clip, clip, tl.where(v < -clip, -clip, v))
+            hp += tl.sum(h * p, axis=1)
+            wu += tl.sum(w * v, axis=1)
+        if NEED_DALPHA:
+            tl.store(dalpha_ptr + rows, -wu, mask=row_ok)
+        if NEED_DPG:
+            n_chunks = tl.cdiv(D, BLOCK_D)
+            for i in range(0, n_chunks):
+                c0 = (n_chunks - 1 - i) * BLOCK_D
+                cols = c0 + tl.arange(0, BLOCK_D)
+                m = row_ok[:, None] & (cols[None, :] < D)
+                offs = rows[:, None] * D + cols[None, :]
+                w = tl.load(w_ptr + offs, mask=m, other=0.0).to(tl.float32)
+                p = tl.load(p_ptr + offs, mask=m, other=0.0).to(tl.float32)
+                g = tl.load(g_ptr + offs, mask=m, other=0.0).to(tl.float32)
+                gs = g - s[:, None]
+                h = -a[:, None] * w
+                if HAS_CLIP:
+                    v = p * gs
+                    h = tl.where((v >= -clip) & (v <= clip), h, 0.0)
+                tl.store(dg_ptr + offs, (p * (h - hp[:, None])).to(dg_ptr.dtype.element_ty), mask=m)
+                tl.store(dp_ptr + offs, (h * gs - g * hp[:, None]).to(dp_ptr.dtype.element_ty), mask=m)
+
+
+_fwd = _dispatch.Kernel(
+    _simplex_fwd_kernel,
+    configs=_dispatch.warps_configs(4, 8, 16),
+    key=["D", "ALPHA_MODE", "HAS_CLIP", "SINGLE", "ROWS", "BLOCK_D"],
+)
+_bwd = _dispatch.Kernel(
+    _simplex_bwd_kernel,
+    configs=_dispatch.warps_configs(4, 8, 16),
+    key=["D", "ALPHA_MODE", "HAS_CLIP", "NEED_DPG", "NEED_DALPHA", "SINGLE", "ROWS", "BLOCK_D"],
+)
+
+
+def _launch_fwd(logits, probs, grad_probs, alpha: _dispatch.StepRows, clip):
+    D = logits.shape[-1]
+    N = logits.numel() // D if D else 0
+    out = _dispatch.empty(logits.shape, logits.dtype, logits.device)
+    s = _dispatch.empty((N,), torch.float32, logits.device)
+    if logits.numel() == 0:
+        return out, s.zero_()
+    plan = _dispatch.row_plan(N, D)
+    _fwd[(plan.grid,)](
+        logits,
+        probs,
+        grad_probs,
+        out,
+        s,
+        alpha.rows if alpha.rows is not None else s,
+        alpha.value,
+        N,
+        D,
+        clip if clip is not None else 0.0,
+        ALPHA_MODE=alpha.mode,
+        HAS_CLIP=clip is not None,
+        SINGLE=plan.single,
+        ROWS=plan.rows,
+        BLOCK_D=plan.block_d,
+    )
+    return out, s
+
+
+def _launch_bwd(w, probs, grad_probs, s, alpha: _dispatch.StepRows, clip, need_pg: bool, need_da: bool):
+    D = probs.shape[-1]
+    N = probs.numel() // D if D else 0
+    dp = _dispatch.empty(probs.shape, probs.dtype, probs.device) if need_pg else None
+    dg = _dispatch.empty(probs.shape, probs.dtype, probs.device) if need_pg else None
+    da = _dispatch.empty((N,), torch.float32, probs.device) if need_da else None
+    if probs.numel() == 0:
+        return dp, dg, (da.zero_() if da is not None else None)
+    plan = _dispatch.row_plan(N, D)
+    _bwd[(plan.grid,)](
+        w,
+        probs,
+        grad_probs,
+        s,
+        dp if dp is not None else w,
+        dg if dg is not None else w,
+        da if da is not None else s,
+        alpha.rows if alpha.rows is not None else s,
+        alpha.value,
+        N,
+        D,
+        clip if clip is not None else 0.0,
+        ALPHA_MODE=alpha.mode,
+        HAS_CLIP=clip is not None,
+        NEED_DPG=need_pg,
+        NEED_DALPHA=need_da,
+        SINGLE=plan.single,
+        ROWS=plan.rows,
+        BLOCK_D=plan.block_d,
+    )
+    return dp, dg, da
+
+
+class _SimplexDescent(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, logits, probs, grad_probs, alpha_t, alpha_value, clip):
+        l_c, p_c, g_c = logits.contiguous(), probs.contiguous(), grad_probs.contiguous()
+        rows = _dispatch.step_rows(OP, alpha_t if alpha_t is not None else alpha_value, l_c)
+        out, s = _launch_fwd(l_c, p_c, g_c, rows, clip)
+        ctx.save_for_backward(p_c, g_c)
+        ctx.s, ctx.rows, ctx.clip, ctx.alpha_t, ctx.lead = s, rows, clip, alpha_t, logits.shape[:-1]
+        ctx.set_materialize_grads(False)
+        return out
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, w):
+        if w is None:
+            return (None,) * 6
+        p_c, g_c = ctx.saved_tensors
+        need_pg = ctx.needs_input_grad[1] or ctx.needs_input_grad[2]
+        need_da = ctx.alpha_t is not None and ctx.needs_input_grad[3]
+        dp = dg = da = None
+        if need_pg or need_da:
+            dp, dg, da_rows = _launch_bwd(w.contiguous(), p_c, g_c, ctx.s, ctx.rows, ctx.clip, need_pg, need_da)
+            if need_da:
+                da = _dispatch.step_size_grad(da_rows, ctx.alpha_t, ctx.lead)
+        return (
+            w if ctx.needs_input_grad[0] else None,
+            dp if ctx.needs_input_grad[1] else None,
+            dg if ctx.needs_input_grad[2] else None,
+            da,
+            None,
+            None,
+        )
+
+
+def _validate(logits, probs, grad_probs, step_size, clip) -> float | None:
+    _dispatch.check_tensors(OP, ("logits", "probs", "grad_probs"), (logits, probs, grad_probs))
+    _dispatch.check_step_size(OP, step_size, logits)
+    return None if clip is None else _dispatch.check_scale(OP, "clip", clip, positive=True)
+
+
+def simplex_descent(
+    logits: torch.Tensor,
+    probs: torch.Tensor,
+    grad_probs: torch.Tensor,
+    step_size: float | torch.Tensor,
+    clip: float | None = None,
+) -> torch.Tensor:
+    """``logits − α·clamp(p ⊙ (g − ⟨p, g⟩), −c, c)``: a descent step on logits from ∂E/∂p.
+
+    Args:
+        logits: ``[..., V]`` logits being revised.
+        probs: ``[..., V]`` ``softmax(logits)`` (or any distribution the caller differentiated at).
+        grad_probs: ``[..., V]`` ∂E/∂probs.
+        step_size: α — a float, a 0-d tensor, a tensor of shape ``[...]`` or one broadcastable to
+            ``[..., 1]``; tensors receive gradients.
+        clip: c > 0 clamps the per-element change ``p ⊙ (g − ⟨p, g⟩)`` to ``[−c, c]``, or ``None``.
+
+    Returns:
+        ``[..., V]`` in ``logits``' dtype; differentiable in every tensor input (first order).
+    """
+    c = _validate(logits, probs, grad_probs, step_size, clip)
+    if not _dispatch.use_triton(OP, logits, probs, grad_probs):
+        return _reference(logits, probs, grad_probs, step_size, c)
+    alpha_t = step_size if isinstance(step_size, torch.Tensor) else None
+    alpha_value = 0.0 if alpha_t is not None else float(step_size)
+    return _SimplexDescent.apply(logits, probs, grad_probs, alpha_t, alpha_value, c)
+
+
+def _reference(logits, probs, grad_probs, step_size, clip):
+    ct = _dispatch.compute_dtype(logits.dtype)
+    p, g = probs.to(ct), grad_probs.to(ct)
+    v = p * (g - (p * g).sum(-1, keepdim=True))
+    if clip is not None:
+        v = v.clamp(-clip, clip)
+    if isinstance(step_size, torch.Tensor):
+        a = _dispatch.step_size_view(OP, step_size, logits.shape[:-1]).to(device=logits.device, dtype=ct)
+    else:
+        a = float(step_size)
+    return (logits.to(ct) - a * v).to(logits.dtype)
+
+
+def simplex_descent_reference(
+    logits: torch.Tensor,
+    probs: torch.Tensor,
+    grad_probs: torch.Tensor,
+    step_size: float | torch.Tensor,
+    clip: float | None = None,
+) -> torch.Tensor:
+    """Pure-PyTorch :func:`simplex_descent` (any float dtype and device)."""
+    c = _validate(logits, probs, grad_probs, step_size, clip)
+    return _reference(logits, probs, grad_probs, step_size, c)
