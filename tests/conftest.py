@@ -1,0 +1,26 @@
+"""Shared fixtures: an isolated data cache, and a tiny recipe for fast end-to-end runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+RECIPES = sorted((REPO / "recipes").rglob("*.yaml"))
+
+# Overrides that shrink any recipe to a seconds-long CPU run without changing what it builds.
+TINY = [
+    "--trainer.accelerator", "cpu", "--trainer.devices", "1", "--trainer.precision", "32-true",
+    "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false",
+    "--data.train_count", "32", "--data.val_count", "8", "--data.test_count", "8",
+    "--data.batch_size", "8", "--data.eval_batch_size", "8", "--data.num_workers", "0",
+]
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Generated puzzles go to one temporary cache per test session, never to the user's home."""
+    cache = tmp_path_factory.getbasetemp() / "zoo-cache"
+    monkeypatch.setenv("ZOO_CACHE", str(cache))
+    return cache

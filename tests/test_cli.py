@@ -1,0 +1,104 @@
+"""The `zoo` command: every recipe parses and runs a step; configs compose; errors say what to do."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.conftest import RECIPES, REPO, TINY
+from zoo.cli import main
+
+QUICKSTART = REPO / "recipes" / "quickstart.yaml"
+
+
+def run_zoo(*words: str) -> None:
+    main(list(words))
+
+
+@pytest.mark.parametrize("recipe", RECIPES, ids=lambda p: str(p.relative_to(REPO / "recipes")))
+def test_every_recipe_parses(recipe: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        run_zoo("fit", "-c", str(recipe), "--print_config")
+    assert exit_info.value.code in (0, None)
+    printed = capsys.readouterr().out
+    assert "class_path: zoo.models." in printed
+    assert "task:" in printed
+
+
+@pytest.mark.parametrize("recipe", RECIPES, ids=lambda p: str(p.relative_to(REPO / "recipes")))
+def test_every_recipe_runs_one_step(recipe: Path, tmp_path: Path) -> None:
+    run_zoo("fit", "-c", str(recipe), *TINY, "--trainer.fast_dev_run", "1", "--trainer.default_root_dir", str(tmp_path))
+
+
+def test_fit_writes_results_json_per_budget(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run_zoo(
+        "fit", "-c", str(QUICKSTART), *TINY, "--trainer.max_steps", "4", "--trainer.default_root_dir", str(tmp_path),
+        "--trainer.logger", "false", "--trainer.enable_checkpointing", "false",
+    )
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert set(results["exact_match"]) == {"1", "2", "4", "8", "16"}
+    assert all(0.0 <= rate <= 1.0 for rate in results["exact_match"].values())
+    assert results["task"] == {"name": "sudoku", "size": 6, "givens": 10, "unique": True}
+    assert (tmp_path / "budget_curve.png").stat().st_size > 0
+    assert f"results: {tmp_path / 'results.json'}" in capsys.readouterr().out
+
+
+def test_config_files_compose_and_interpolate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    override = tmp_path / "override.yaml"
+    override.write_text(
+        "data:\n  batch_size: 24\n  eval_batch_size: ${data.batch_size}\n"
+        "model:\n  init_args:\n    width: 48\n"
+    )
+    with pytest.raises(SystemExit):
+        run_zoo("fit", "-c", str(QUICKSTART), "-c", str(override), "--print_config")
+    printed = capsys.readouterr().out
+    assert "batch_size: 24" in printed and "eval_batch_size: 24" in printed
+    assert "width: 48" in printed
+    assert "latent_updates: 2" in printed  # the first file still counts
+
+
+def test_missing_recipe_is_named(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        run_zoo("fit", "-c", "recipes/no-such-recipe.yaml")
+    assert "recipe file not found: recipes/no-such-recipe.yaml" in str(exit_info.value.code)
+
+
+def test_unknown_key_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    recipe = tmp_path / "typo.yaml"
+    recipe.write_text(QUICKSTART.read_text().replace("latent_updates: 2", "latent_updatez: 2"))
+    with pytest.raises(SystemExit) as exit_info:
+        run_zoo("fit", "-c", str(recipe), "--print_config")
+    assert exit_info.value.code != 0
+    assert "latent_updatez" in capsys.readouterr().err
+
+
+def test_checkpoint_of_another_task_is_refused(tmp_path: Path) -> None:
+    run_zoo(
+        "fit", "-c", str(QUICKSTART), *TINY, "--trainer.max_steps", "1", "--trainer.val_check_interval", "1", "--trainer.logger", "false",
+        "--trainer.default_root_dir", str(tmp_path / "a"), "--data.task.size", "4", "--data.task.givens", "8",
+    )
+    checkpoint = next((tmp_path / "a").rglob("*.ckpt"))
+    with pytest.raises(ValueError, match="trained on task .*'size': 4.*set data.task to match"):
+        run_zoo(
+            "fit", "-c", str(QUICKSTART), *TINY, "--trainer.max_steps", "2", "--trainer.logger", "false",
+            "--trainer.default_root_dir", str(tmp_path / "b"), "--ckpt_path", str(checkpoint),
+        )
+
+
+def test_checkpoint_of_another_family_is_refused(tmp_path: Path) -> None:
+    run_zoo(
+        "fit", "-c", str(QUICKSTART), *TINY, "--trainer.max_steps", "1", "--trainer.val_check_interval", "1", "--trainer.logger", "false",
+        "--trainer.default_root_dir", str(tmp_path / "a"),
+    )
+    checkpoint_path = next((tmp_path / "a").rglob("*.ckpt"))
+    checkpoint = torch.load(checkpoint_path, weights_only=True)
+    checkpoint["zoo"]["family"] = "zoo.models.SomeOtherFamily"
+    torch.save(checkpoint, checkpoint_path)
+    with pytest.raises(ValueError, match="holds a zoo.models.SomeOtherFamily model.*same family"):
+        run_zoo(
+            "fit", "-c", str(QUICKSTART), *TINY, "--trainer.max_steps", "2", "--trainer.logger", "false",
+            "--trainer.default_root_dir", str(tmp_path / "b"), "--ckpt_path", str(checkpoint_path),
+        )

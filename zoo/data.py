@@ -1,0 +1,169 @@
+"""TaskDataModule: seeded, disjoint train/val/test splits of generated puzzles, cached on disk.
+
+Split assignment is a pure function of a puzzle's augmentation invariant (`Task.invariant`): a puzzle and
+every augmented copy of it share the invariant, hence the split. So no puzzle, nor an augmented copy of
+one, is ever in two splits — across seeds, counts and difficulty settings too, which keeps `zoo eval` on
+fresh held-out puzzles honest. Training examples are augmented on the fly, seeded by their index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from zoo import tasks
+from zoo.tasks import Task
+
+SPLITS = ("train", "val", "test")
+# Fractions of the invariant-hash space owned by each split. Fixed forever: changing them would let a
+# puzzle change split between runs.
+_TEST_BELOW, _VAL_BELOW = 0.2, 0.3
+_GENERATION_CHUNK = 256
+
+
+def split_of(task: Task, puzzle: np.ndarray) -> str:
+    """The split a puzzle belongs to, from a hash of its augmentation invariant."""
+    digest = hashlib.blake2b(task.invariant(puzzle), digest_size=8).digest()
+    position = int.from_bytes(digest, "little") / 2**64
+    return "test" if position < _TEST_BELOW else "val" if position < _VAL_BELOW else "train"
+
+
+def generate_splits(task: Task, counts: dict[str, int], seed: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Generate puzzles chunk by chunk until each split holds its count.
+
+    Returns split -> (puzzles [N, n, n], solutions [N, n, n]). Exact duplicates are kept once.
+    """
+    found: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {split: [] for split in SPLITS}
+    seen: set[bytes] = set()
+    chunk = 0
+    while any(len(found[s]) < counts[s] for s in SPLITS):
+        puzzles, solutions = task.generate(_GENERATION_CHUNK, seed=seed * 1_000_003 + chunk)
+        for puzzle, solution in zip(puzzles, solutions):
+            key = puzzle.tobytes()
+            split = split_of(task, puzzle)
+            if key in seen or len(found[split]) >= counts[split]:
+                continue
+            seen.add(key)
+            found[split].append((puzzle, solution))
+        chunk += 1
+        if chunk > 10_000:
+            raise RuntimeError(f"could not generate {counts} distinct puzzles of {task.spec()}; ask for fewer")
+    return {
+        split: (np.stack([p for p, _ in pairs]), np.stack([s for _, s in pairs])) if pairs else
+        (np.zeros((0, task.size, task.size), np.int64), np.zeros((0, task.size, task.size), np.int64))
+        for split, pairs in found.items()
+    }
+
+
+class PuzzleDataset(Dataset):
+    """Puzzles as tokens; with `copies > 1` each base puzzle appears `copies` times, each copy augmented.
+
+    Item: {"inputs": LongTensor [L], "targets": LongTensor [L]}.
+    """
+
+    def __init__(self, task: Task, puzzles: np.ndarray, solutions: np.ndarray, copies: int = 1, seed: int = 0) -> None:
+        self.task, self.puzzles, self.solutions = task, puzzles, solutions
+        self.copies, self.seed = copies, seed
+
+    def __len__(self) -> int:
+        return len(self.puzzles) * self.copies
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        base = index % len(self.puzzles)
+        puzzle, solution = self.puzzles[base], self.solutions[base]
+        if self.copies > 1:
+            puzzle, solution = self.task.augment(puzzle, solution, np.random.default_rng([self.seed, index]))
+        return {"inputs": self.task.encode(puzzle), "targets": self.task.encode(solution)}
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("ZOO_CACHE", Path.home() / ".cache" / "belief-zoo")) / "data"
+
+
+class TaskDataModule(L.LightningDataModule):
+    """Generated puzzles of one task, split without leakage and cached.
+
+    Args:
+        task: task spec, e.g. `{"name": "sudoku", "size": 6, "givens": 10}` (see `zoo.tasks.get`).
+        train_count, val_count, test_count: base puzzles per split.
+        augment_copies: augmented copies of each training puzzle per epoch (1 = no augmentation).
+        batch_size: training batch size (per device).
+        eval_batch_size: validation/test batch size.
+        seed: generation and augmentation seed (independent of the training seed).
+        cache_dir: where generated splits are kept (default `$ZOO_CACHE/data` or `~/.cache/belief-zoo/data`).
+        num_workers: DataLoader workers.
+    """
+
+    def __init__(
+        self,
+        task: dict[str, Any],
+        train_count: int = 1000,
+        val_count: int = 100,
+        test_count: int = 200,
+        augment_copies: int = 1,
+        batch_size: int = 64,
+        eval_batch_size: int = 256,
+        seed: int = 0,
+        cache_dir: str | None = None,
+        num_workers: int = 0,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.task = tasks.get(**task)
+        self.counts = {"train": train_count, "val": val_count, "test": test_count}
+        self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
+        self.splits: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    @property
+    def cache_path(self) -> Path:
+        key = json.dumps({"task": self.task.spec(), "counts": self.counts, "seed": self.hparams.seed}, sort_keys=True)
+        digest = hashlib.sha1(key.encode()).hexdigest()[:16]
+        return self.cache_dir / f"{self.task.name}-{digest}.npz"
+
+    def prepare_data(self) -> None:
+        if self.cache_path.exists():
+            return
+        splits = generate_splits(self.task, self.counts, self.hparams.seed)
+        self.cache_path.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.cache_path.with_suffix(".partial.npz")
+        np.savez_compressed(partial, **{f"{s}_{part}": splits[s][i] for s in SPLITS for i, part in enumerate(("puzzles", "solutions"))})
+        partial.replace(self.cache_path)
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.splits:
+            return
+        if not self.cache_path.exists():
+            self.prepare_data()
+        with np.load(self.cache_path) as data:
+            self.splits = {s: (data[f"{s}_puzzles"], data[f"{s}_solutions"]) for s in SPLITS}
+
+    def dataset(self, split: str) -> PuzzleDataset:
+        self.setup()
+        copies = self.hparams.augment_copies if split == "train" else 1
+        return PuzzleDataset(self.task, *self.splits[split], copies=copies, seed=self.hparams.seed)
+
+    def train_dataloader(self) -> DataLoader:
+        return DataLoader(
+            self.dataset("train"), batch_size=self.hparams.batch_size, shuffle=True, drop_last=True,
+            num_workers=self.hparams.num_workers, persistent_workers=self.hparams.num_workers > 0,
+        )
+
+    def _eval_loader(self, split: str) -> DataLoader:
+        return DataLoader(self.dataset(split), batch_size=self.hparams.eval_batch_size, num_workers=self.hparams.num_workers)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._eval_loader("val")
+
+    def test_dataloader(self) -> DataLoader:
+        return self._eval_loader("test")
+
+    def predict_dataloader(self) -> DataLoader:
+        return self._eval_loader("test")

@@ -1,0 +1,91 @@
+"""torchmetrics for reasoning puzzles: cell accuracy, verified exact match, exact match per budget.
+
+Exact match is *verified*: an answer counts when it satisfies the puzzle's rules and keeps its givens,
+whether or not it equals the stored solution (multi-solution puzzles have more than one right answer).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch import Tensor
+from torchmetrics import Metric
+
+from zoo.tasks import Task
+
+BLANK_TOKEN = 1
+
+
+class CellAccuracy(Metric):
+    """Fraction of the puzzle's blank cells whose predicted symbol equals the stored solution's."""
+
+    full_state_update = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.add_state("correct", torch.tensor(0), dist_reduce_fx="sum")
+        self.add_state("total", torch.tensor(0), dist_reduce_fx="sum")
+
+    def update(self, inputs: Tensor, predictions: Tensor, targets: Tensor) -> None:
+        """inputs, predictions, targets: token ids [B, L]."""
+        blank = inputs == BLANK_TOKEN
+        self.correct += ((predictions == targets) & blank).sum()
+        self.total += blank.sum()
+
+    def compute(self) -> Tensor:
+        return self.correct.float() / self.total.clamp(min=1)
+
+
+def verified(task: Task, inputs: Tensor, predictions: Tensor) -> Tensor:
+    """Whether each predicted board solves its puzzle. inputs, predictions: [B, L] -> bool [B]."""
+    puzzles = task.decode(inputs.cpu())
+    answers = task.decode(predictions.cpu())
+    flags = [task.verify(puzzle, answer) for puzzle, answer in zip(puzzles, answers)]
+    return torch.tensor(flags, dtype=torch.bool, device=inputs.device)
+
+
+class VerifiedExactMatch(Metric):
+    """Fraction of puzzles whose whole answer is valid (checked by the task, not against one stored answer)."""
+
+    full_state_update = False
+
+    def __init__(self, task: Task) -> None:
+        super().__init__()
+        self.task = task
+        self.add_state("correct", torch.tensor(0), dist_reduce_fx="sum")
+        self.add_state("total", torch.tensor(0), dist_reduce_fx="sum")
+
+    def update(self, inputs: Tensor, predictions: Tensor) -> None:
+        """inputs, predictions: token ids [B, L]."""
+        self.correct += verified(self.task, inputs, predictions).sum()
+        self.total += inputs.shape[0]
+
+    def compute(self) -> Tensor:
+        return self.correct.float() / self.total.clamp(min=1)
+
+
+class ExactMatchPerBudget(Metric):
+    """Verified exact match at each of several inference budgets, in one metric (one state row per budget)."""
+
+    full_state_update = False
+
+    def __init__(self, task: Task, budget_labels: Sequence[str]) -> None:
+        super().__init__()
+        self.task = task
+        self.budget_labels = list(budget_labels)
+        self.add_state("correct", torch.zeros(len(self.budget_labels), dtype=torch.long), dist_reduce_fx="sum")
+        self.add_state("total", torch.tensor(0), dist_reduce_fx="sum")
+
+    def update(self, inputs: Tensor, predictions: dict[str, Tensor]) -> None:
+        """inputs: [B, L]; predictions: budget label -> answers [B, L] for every label given at construction."""
+        missing = set(self.budget_labels) - set(predictions)
+        if missing:
+            raise KeyError(f"no predictions for budgets {sorted(missing)}")
+        for index, label in enumerate(self.budget_labels):
+            self.correct[index] += verified(self.task, inputs, predictions[label]).sum()
+        self.total += inputs.shape[0]
+
+    def compute(self) -> dict[str, Tensor]:
+        rates = self.correct.float() / self.total.clamp(min=1)
+        return {label: rates[index] for index, label in enumerate(self.budget_labels)}

@@ -1,0 +1,214 @@
+"""What every family shares: the `think` contract, per-budget evaluation, EMA weights, optimiser, checks."""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import math
+from abc import abstractmethod
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import lightning as L
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from zoo import tasks
+from zoo.budget import Budget, parse_budgets
+from zoo.metrics import CellAccuracy, ExactMatchPerBudget
+from zoo.regimes import Regime
+
+
+@dataclass
+class Thought:
+    """What a family returns from `think`.
+
+    Attributes:
+        answer: [B, L] token ids of the final answer.
+        logits: [B, L, V] logits of the final answer.
+        trail: [S, B, L] the answer after each of the S steps (trail[-1] == answer).
+        halt_logits: [S, B] halting head after each step, for families that halt.
+        energies: [S, B] energy after each step, for energy-based families.
+    """
+
+    answer: Tensor
+    logits: Tensor
+    trail: Tensor
+    halt_logits: Tensor | None = None
+    energies: Tensor | None = None
+
+
+def class_path(obj: object) -> str:
+    cls = obj if isinstance(obj, type) else type(obj)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+class ReasoningFamily(L.LightningModule):
+    """Base of all families. A subclass builds `self.model` (the trained network) and implements `think`.
+
+    Args:
+        task: the task spec, e.g. `{"name": "sudoku", "size": 6}`; recipes link it from `data.task`.
+        eval_budgets: budgets (step counts, or 'STEPSxSAMPLES') measured in validation and test.
+        lr, weight_decay, betas: AdamW settings; weight decay applies to matrices only.
+        warmup_steps: linear learning-rate warm-up.
+        lr_min_ratio: cosine decay to this fraction of lr over the run (1.0 keeps lr constant).
+        ema_decay: decay of the evaluation weights' moving average (0 disables EMA).
+    """
+
+    def __init__(
+        self,
+        task: dict[str, Any],
+        eval_budgets: Sequence[int | str] = (1, 2, 4, 8, 16),
+        lr: float = 1e-4,
+        weight_decay: float = 0.1,
+        betas: tuple[float, float] = (0.9, 0.95),
+        warmup_steps: int = 100,
+        lr_min_ratio: float = 1.0,
+        ema_decay: float = 0.999,
+    ) -> None:
+        super().__init__()
+        self.task = tasks.get(**task)
+        self.eval_budgets = parse_budgets(",".join(str(b) for b in eval_budgets))
+        labels = [b.label for b in self.eval_budgets]
+        self.val_exact = ExactMatchPerBudget(self.task, labels)
+        self.test_exact = ExactMatchPerBudget(self.task, labels)
+        self.val_cells = CellAccuracy()
+        self.test_cells = CellAccuracy()
+        self.test_results: dict[str, Any] = {}
+        self.model: nn.Module
+        self.ema_model: nn.Module | None = None
+
+    def _save_hparams(self, regime: Regime) -> None:
+        """Record constructor arguments as plain JSON-able values (the regime as its spec)."""
+        self.save_hyperparameters(ignore=["regime"], frame=inspect.currentframe().f_back)
+        self.hparams["regime"] = regime.spec()
+
+    def _init_ema(self) -> None:
+        """Call at the end of a subclass's __init__, once `self.model` exists."""
+        if self.hparams.ema_decay > 0:
+            self.ema_model = copy.deepcopy(self.model).requires_grad_(False)
+
+    @property
+    def inference_model(self) -> nn.Module:
+        """EMA weights outside training when kept, else the trained weights."""
+        if self.ema_model is not None and not self.training:
+            return self.ema_model
+        return self.model
+
+    # ---- thinking ----------------------------------------------------------------------------------
+
+    @abstractmethod
+    def think(self, inputs: Tensor, budget: Budget | int) -> Thought:
+        """Answer puzzles `inputs` ([B, L] token ids) within `budget`."""
+
+    def answers_per_budget(self, inputs: Tensor, budgets: Sequence[Budget]) -> dict[str, Tensor]:
+        """Answers [B, L] at each budget. Default: one think at the largest step count, read along its trail."""
+        if any(b.samples != 1 for b in budgets):
+            raise ValueError(f"{type(self).__name__} has no samples axis: give budgets as step counts")
+        trail = self.think(inputs, max(b.steps for b in budgets)).trail
+        return {b.label: trail[b.steps - 1] for b in budgets}
+
+    @torch.no_grad()
+    def solve(self, boards: np.ndarray, budget: Budget | int = 16) -> np.ndarray:
+        """Convenience for people: puzzles [B, n, n] (0 = blank) -> answers [B, n, n]."""
+        inputs = self.task.encode(boards).to(self.device)
+        return self.task.decode(self.think(inputs, budget).answer.cpu())
+
+    # ---- evaluation --------------------------------------------------------------------------------
+
+    def _evaluate(self, batch: dict[str, Tensor], exact: ExactMatchPerBudget, cells: CellAccuracy) -> None:
+        answers = self.answers_per_budget(batch["inputs"], self.eval_budgets)
+        exact.update(batch["inputs"], answers)
+        cells.update(batch["inputs"], answers[self.eval_budgets[-1].label], batch["targets"])
+
+    def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
+        self._evaluate(batch, self.val_exact, self.val_cells)
+
+    def test_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
+        self._evaluate(batch, self.test_exact, self.test_cells)
+
+    def predict_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
+        """Answers [B, L] at the largest evaluation budget."""
+        return self.think(batch["inputs"], max(self.eval_budgets)).answer
+
+    def on_validation_epoch_end(self) -> None:
+        for label, rate in self.val_exact.compute().items():
+            self.log(f"val/exact@{label}", rate)
+        self.log("val/cell_accuracy", self.val_cells.compute())
+        self.val_exact.reset()
+        self.val_cells.reset()
+
+    def on_test_epoch_end(self) -> None:
+        exact = {label: float(rate) for label, rate in self.test_exact.compute().items()}
+        for label, rate in exact.items():
+            self.log(f"test/exact@{label}", rate)
+        cell_accuracy = float(self.test_cells.compute())
+        self.log("test/cell_accuracy", cell_accuracy)
+        self.test_results = {
+            "exact_match": exact,
+            "cell_accuracy_at_largest_budget": cell_accuracy,
+            "puzzles": int(self.test_exact.total),
+        }
+        self.test_exact.reset()
+        self.test_cells.reset()
+
+    # ---- training plumbing -------------------------------------------------------------------------
+
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        if self.ema_model is None:
+            return
+        # Warm-up of the decay lets short runs evaluate on a well-formed average.
+        step = self.global_step
+        decay = min(self.hparams.ema_decay, (1 + step) / (10 + step))
+        with torch.no_grad():
+            for ema, live in zip(self.ema_model.parameters(), self.model.parameters()):
+                ema.lerp_(live.detach(), 1 - decay)
+            for ema, live in zip(self.ema_model.buffers(), self.model.buffers()):
+                ema.copy_(live)
+
+    def configure_optimizers(self) -> Any:
+        matrices = [p for p in self.model.parameters() if p.requires_grad and p.ndim >= 2]
+        others = [p for p in self.model.parameters() if p.requires_grad and p.ndim < 2]
+        optimizer = torch.optim.AdamW(
+            [{"params": matrices, "weight_decay": self.hparams.weight_decay}, {"params": others, "weight_decay": 0.0}],
+            lr=self.hparams.lr,
+            betas=tuple(self.hparams.betas),
+        )
+        total = self.trainer.estimated_stepping_batches if self._trainer is not None else math.inf
+        warmup, floor = self.hparams.warmup_steps, self.hparams.lr_min_ratio
+
+        def schedule(step: int) -> float:
+            if step < warmup:
+                return (step + 1) / warmup
+            if not math.isfinite(total) or floor >= 1.0:
+                return 1.0
+            progress = min(1.0, (step - warmup) / max(1, total - warmup))
+            return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress))
+
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+    # ---- checkpoints -------------------------------------------------------------------------------
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["zoo"] = {"family": class_path(self), "task": self.task.spec()}
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        check_compatible(checkpoint.get("zoo"), self)
+
+
+def check_compatible(saved: dict[str, Any] | None, family: ReasoningFamily, source: str = "the checkpoint") -> None:
+    """Raise a clear error when a saved model belongs to another family or task than `family`."""
+    if saved is None:
+        raise ValueError(f"{source} was not written by belief-zoo (no 'zoo' record): train it with `zoo fit`")
+    if saved["family"] != class_path(family):
+        raise ValueError(
+            f"{source} holds a {saved['family']} model, but the recipe builds {class_path(family)}: "
+            "use a recipe of the same family, or train a new model"
+        )
+    if saved["task"] != family.task.spec():
+        raise ValueError(
+            f"{source} was trained on task {saved['task']}, but the recipe sets task {family.task.spec()}: "
+            "set data.task to match, or start from scratch"
+        )

@@ -1,0 +1,63 @@
+"""Deep supervision with learned halting (TRM/HRM style).
+
+Each optimizer step is one *supervision step*: the family advances a persistent per-sample carry by one
+step, the answer read from it is scored, and the carry is detached before the next step. A halting head
+learns to predict whether the current answer is already exactly right, so inference can stop early.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from zoo.regimes.base import Regime
+
+
+@dataclass
+class DeepSupervision(Regime):
+    """Settings of deep supervision.
+
+    Attributes:
+        max_steps: supervision steps a training sample gets at most before it is replaced by a fresh one.
+        halt_exploration: probability that a sample must run a random minimum of [2, max_steps] steps
+            before its halting head may stop it (keeps the head from halting everything early).
+        halt_loss_weight: weight of the halting head's binary cross-entropy next to the answer loss.
+    """
+
+    max_steps: int = 16
+    halt_exploration: float = 0.1
+    halt_loss_weight: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.max_steps < 1:
+            raise ValueError(f"max_steps must be >= 1, got {self.max_steps}")
+        if not 0.0 <= self.halt_exploration <= 1.0:
+            raise ValueError(f"halt_exploration is a probability, got {self.halt_exploration}")
+
+    def loss(self, logits: Tensor, targets: Tensor, halt_logits: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
+        """Answer cross-entropy plus halting BCE against "the whole answer is exactly right".
+
+        Args:
+            logits: [B, L, V] answer logits after this supervision step.
+            targets: [B, L] target token ids.
+            halt_logits: [B] halting head output.
+        Returns:
+            the scalar loss and detached statistics for logging.
+        """
+        answer_loss = F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten())
+        exact = (logits.argmax(-1) == targets).all(-1)
+        halt_loss = F.binary_cross_entropy_with_logits(halt_logits.float(), exact.float())
+        loss = answer_loss + self.halt_loss_weight * halt_loss
+        stats = {"answer_loss": answer_loss.detach(), "halt_loss": halt_loss.detach(), "exact": exact.float().mean()}
+        return loss, stats
+
+    def halted(self, halt_logits: Tensor, steps: Tensor, generator: torch.Generator | None = None) -> Tensor:
+        """Which samples stop after this step. halt_logits [B], steps [B] (steps taken so far) -> bool [B]."""
+        halted = (steps >= self.max_steps) | (halt_logits > 0)
+        explore = torch.rand(steps.shape, generator=generator, device=steps.device) < self.halt_exploration
+        minimum = torch.randint(2, self.max_steps + 1, steps.shape, generator=generator, device=steps.device)
+        must_continue = explore & (steps < minimum)
+        return halted & ~must_continue | (steps >= self.max_steps)

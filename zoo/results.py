@@ -1,0 +1,97 @@
+"""Results of a run: the per-budget table, `results.json` and the accuracy-against-budget plot."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+
+from zoo.budget import parse_budgets
+
+
+def describe_machine() -> str:
+    """One line naming the hardware a figure came from."""
+    if torch.cuda.is_available():
+        return f"{torch.cuda.get_device_name()} (CUDA {torch.version.cuda})"
+    return f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}"
+
+
+def format_table(exact_match: dict[str, float]) -> str:
+    """Two-column text table: budget, verified exact match."""
+    lines = [f"{'budget':>8}  {'exact match':>11}"]
+    lines += [f"{label:>8}  {rate:>11.3f}" for label, rate in exact_match.items()]
+    return "\n".join(lines)
+
+
+def plot_budget_curve(exact_match: dict[str, float], path: Path, title: str) -> None:
+    """Exact match against steps, one line per sample count, written as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    budgets = parse_budgets(",".join(exact_match))
+    lines: dict[int, list[tuple[int, float]]] = {}
+    for budget, rate in zip(budgets, exact_match.values()):
+        lines.setdefault(budget.samples, []).append((budget.steps, rate))
+    figure, axes = plt.subplots(figsize=(5, 3.5), dpi=120)
+    for samples, points in sorted(lines.items()):
+        points.sort()
+        axes.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=f"{samples} sample(s)")
+    axes.set_xscale("log", base=2)
+    axes.set_xlabel("thinking steps (budget)")
+    axes.set_ylabel("verified exact match")
+    axes.set_ylim(0, 1.02)
+    axes.set_title(title, fontsize=9)
+    axes.grid(alpha=0.3)
+    if len(lines) > 1:
+        axes.legend()
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+
+
+def write_results(results: dict[str, Any], directory: Path) -> Path:
+    """Write results.json and budget_curve.png into `directory`; print the table and the path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "results.json"
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    title = f"{results.get('family', '')} on {results.get('task', '')}"
+    plot_budget_curve(results["exact_match"], directory / "budget_curve.png", title)
+    print(format_table(results["exact_match"]))
+    print(f"results: {path}")
+    return path
+
+
+class ResultsWriter(L.Callback):
+    """Writes `results.json` (test metrics per budget, with the machine and wall time) into the run directory."""
+
+    def __init__(self) -> None:
+        self._started = time.monotonic()
+        self._fit_seconds: float | None = None
+
+    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._started = time.monotonic()
+
+    def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._fit_seconds = time.monotonic() - self._started
+
+    def on_test_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if not trainer.is_global_zero or not getattr(pl_module, "test_results", None):
+            return
+        results = {
+            "family": type(pl_module).__name__,
+            "task": pl_module.task.spec(),
+            **pl_module.test_results,
+            "global_step": trainer.global_step,
+            "fit_seconds": None if self._fit_seconds is None else round(self._fit_seconds, 1),
+            "machine": describe_machine(),
+        }
+        directory = Path(trainer.log_dir or trainer.default_root_dir)
+        write_results(results, directory)
