@@ -204,7 +204,9 @@ def resolve_seed(op: str, seed: int | None) -> int:
         return int(torch.randint(0, 2**31 - 1, (1,)).item())
     if isinstance(seed, torch.Tensor) and seed.numel() == 1 and not seed.is_floating_point():
         seed = int(seed.item())
-    if isinstance(seed, bool) or not isinstance(seed, int):
+    if isinstance(seed, bool):
+        raise TypeError(f"{op}: seed must be an int or None, got bool.")
+    if not isinstance(seed, int):
         try:
             seed = int(seed.__index__())  # numpy integers
         except Exception:

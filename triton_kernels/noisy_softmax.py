@@ -68,10 +68,9 @@ def _softmax_fwd_kernel(
                 z = z + sigma * tl.interleave(tl.interleave(r0, r2), tl.interleave(r1, r3))
             z = tl.where(col_ok, z, float("-inf"))
             new_mx = tl.maximum(mx, tl.max(z, axis=1))
-            # a row that is all −inf so far keeps s = 0 (no −inf − (−inf) = NaN)
-            scale = tl.where(new_mx == mx, 1.0, tl.exp(mx - new_mx))
+            # a row that is all −inf so far keeps s = 0 (shift by 0 rather than −inf − (−inf) = NaN)
             shift = tl.where(new_mx == float("-inf"), 0.0, new_mx)
-            s = s * scale + tl.sum(tl.exp(z - shift[:, None]), axis=1)
+            s = s * tl.exp(mx - shift) + tl.sum(tl.exp(z - shift[:, None]), axis=1)
             mx = new_mx
         inv = 1.0 / s
         # pass 2: last chunk first, while it is most likely still cached
@@ -81,7 +80,7 @@ def _softmax_fwd_kernel(
             cols = c0 + tl.arange(0, BLOCK_D)
             m = row_ok[:, None] & (cols[None, :] < D)
             offs = rows[:, None] * D + cols[None, :]
-            z = tl.load(x_ptr + offs, mask=m, other=0.0).to(tl.float32)
+            z = tl.load(x_ptr + offs, mask=m, other=float("-inf")).to(tl.float32)
             if HAS_NOISE:
                 r0, r1, r2, r3 = tl.randn4x(seed, rows[:, None] * G + (c0 // 4 + quads)[None, :])
                 z = z + sigma * tl.interleave(tl.interleave(r0, r2), tl.interleave(r1, r3))

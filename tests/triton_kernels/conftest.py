@@ -1,0 +1,114 @@
+"""Shared setup for the kernel tests.
+
+The Triton kernels run here on CUDA when a GPU is present, and otherwise on the CPU through the Triton
+interpreter. The interpreter must be switched on (``TRITON_INTERPRET=1``) before ``triton`` is first
+imported, so this file sets it at import when there is no GPU and triton is not loaded yet. It does not
+set ``ZOO_KERNELS``: the tests force Triton per test (fixture ``forced``), so other tests in the same
+pytest process keep the default dispatch.
+
+If triton was already imported without the interpreter (another test package imported Lightning, which
+imports triton, before this directory was collected), the in-process kernel tests skip with that reason
+and ``test_kernels_subprocess.py`` reruns this directory in a fresh interpreter-mode process.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import types
+
+import pytest
+import torch
+
+HAS_CUDA = torch.cuda.is_available()
+if not HAS_CUDA and "triton" not in sys.modules:
+    os.environ.setdefault("TRITON_INTERPRET", "1")
+
+from triton_kernels import _dispatch  # noqa: E402
+
+
+def kernel_device() -> str | None:
+    """Where the Triton path can run in this process: "cuda", "cpu" (interpreter), or None."""
+    if not _dispatch.HAS_TRITON:
+        return None
+    if _dispatch.INTERPRETER:
+        return "cpu"
+    if HAS_CUDA:
+        return "cuda"
+    return None
+
+
+KERNEL_DEVICE = kernel_device()
+SKIP_REASON = (
+    "triton is not importable"
+    if not _dispatch.HAS_TRITON
+    else "Triton interpreter not active in this process (triton was imported before TRITON_INTERPRET=1 "
+    "could be set) and no CUDA; test_kernels_subprocess.py reruns these tests in a fresh process"
+)
+
+
+@pytest.fixture
+def dev() -> str:
+    """The device the Triton path runs on here (skips when there is none)."""
+    if KERNEL_DEVICE is None:
+        pytest.skip(SKIP_REASON)
+    return KERNEL_DEVICE
+
+
+@pytest.fixture
+def forced(dev, monkeypatch) -> str:
+    """Force the Triton path through the environment variable, for this test only."""
+    monkeypatch.setenv(_dispatch.ENV_VAR, "triton")
+    return dev
+
+
+@pytest.fixture(autouse=True)
+def nan_allocations(monkeypatch):
+    """Every buffer a launcher allocates starts as NaN, so unwritten elements cannot pass a comparison."""
+
+    def empty(shape, dtype, device):
+        return torch.full(tuple(shape), float("nan"), dtype=dtype, device=device)
+
+    monkeypatch.setattr(_dispatch, "empty", empty)
+
+
+@pytest.fixture(params=["tile", "loop"])
+def tiling(request, monkeypatch) -> str:
+    """Run a test with whole rows in one tile, and again with rows walked in chunks of 16 columns."""
+    if request.param == "loop":
+        for prefix in ("GPU", "INTERP"):
+            monkeypatch.setattr(_dispatch, f"{prefix}_TILE_MAX", 16)
+            monkeypatch.setattr(_dispatch, f"{prefix}_LOOP_BLOCK", 16)
+            monkeypatch.setattr(_dispatch, f"{prefix}_TILE_ELEMS", 64)
+    return request.param
+
+
+@pytest.fixture
+def kt():
+    """Helpers for the kernel tests (a fixture, so test modules need not import this conftest)."""
+    return types.SimpleNamespace(grads_of=grads_of, assert_close=assert_close, strided=strided)
+
+
+def grads_of(fn, inputs, seed: int = 1234):
+    """Outputs of ``fn(*inputs)`` and the gradients of a fixed random projection of them."""
+    leaves = [x.detach().clone().requires_grad_(True) if x.is_floating_point() else x for x in inputs]
+    outs = fn(*leaves)
+    outs = outs if isinstance(outs, tuple) else (outs,)
+    gen = torch.Generator().manual_seed(seed)
+    loss = sum((o.float() * torch.randn(o.shape, generator=gen).to(o.device)).sum() for o in outs)
+    wrt = [x for x in leaves if x.requires_grad]
+    gs = torch.autograd.grad(loss, wrt, allow_unused=True)
+    return [o.detach() for o in outs], list(gs)
+
+
+def assert_close(actual, expected, atol=1e-5, rtol=1e-5):
+    torch.testing.assert_close(actual.float().cpu(), expected.float().cpu(), atol=atol, rtol=rtol)
+
+
+def strided(t: torch.Tensor) -> torch.Tensor:
+    """A non-contiguous view with the values of ``t``: every other column of a wider buffer."""
+    big = torch.empty(t.shape[:-1] + (2 * t.shape[-1] + 1,), dtype=t.dtype, device=t.device)
+    view = big[..., 1::2]
+    view.copy_(t)
+    assert not view.is_contiguous()
+    return view
