@@ -318,9 +318,11 @@ def next_pow2(n: int) -> int:
     return 1 << max(0, int(n) - 1).bit_length()
 
 
-#: Rows whose padded width fits this many elements are held in registers whole (one pass over memory);
-#: wider rows are walked in chunks of ``*_LOOP_BLOCK``. Separate values for compiled GPU kernels and for
-#: the interpreter, where larger blocks simply mean fewer (slow) Python-level program instances.
+#: Rows whose padded width fits ``*_TILE_MAX`` elements are held in registers whole (one pass over
+#: memory); wider rows are walked in chunks (``*_LOOP_BLOCK`` in the interpreter; autotuned on GPU).
+#: ``*_TILE_ELEMS`` is the size of one program's tile. Separate values for compiled GPU kernels (sized so
+#: that sm_90 builds stay below ~128 registers per thread at 16 warps without spilling) and for the
+#: interpreter, where larger blocks simply mean fewer (slow) Python-level program instances.
 GPU_TILE_MAX = 8192
 GPU_TILE_ELEMS = 4096
 GPU_LOOP_BLOCK = 4096
@@ -340,9 +342,9 @@ class RowPlan:
     grid: int
 
 
-def row_plan(n_rows: int, d: int) -> RowPlan:
+def row_plan(n_rows: int, d: int, gpu_tile_elems: int | None = None) -> RowPlan:
     tile_max = INTERP_TILE_MAX if INTERPRETER else GPU_TILE_MAX
-    tile_elems = INTERP_TILE_ELEMS if INTERPRETER else GPU_TILE_ELEMS
+    tile_elems = INTERP_TILE_ELEMS if INTERPRETER else min(GPU_TILE_ELEMS, gpu_tile_elems or GPU_TILE_ELEMS)
     loop_block = INTERP_LOOP_BLOCK if INTERPRETER else GPU_LOOP_BLOCK
     width = max(4, next_pow2(d))  # a multiple of 4: noise comes in groups of four columns
     if width <= tile_max:
@@ -353,9 +355,12 @@ def row_plan(n_rows: int, d: int) -> RowPlan:
     return RowPlan(rows=rows, block_d=block_d, single=single, grid=(n_rows + rows - 1) // rows)
 
 
-def size_class(n: int) -> int:
-    """Autotuning key for element counts: the power of two at or above ``n``."""
-    return next_pow2(n)
+def elementwise_tile(n_rows: int, d: int) -> tuple[int, int]:
+    """``(rows, block_d)`` of a 2-D tile for an elementwise kernel on a grid of row × column blocks."""
+    tile_elems = INTERP_TILE_ELEMS if INTERPRETER else GPU_TILE_ELEMS
+    block_d = max(4, min(next_pow2(d), tile_elems))
+    rows = max(1, min(tile_elems // block_d, next_pow2(n_rows)))
+    return rows, block_d
 
 
 def require_triton() -> None:
@@ -379,12 +384,14 @@ class Kernel:
         configs: Callable[[], list] | None = None,
         key: Sequence[str] = (),
         interp: dict | None = None,
+        prune: Callable | None = None,
         do_not_specialize: Sequence[str] = (),
     ) -> None:
         self.fn = fn
         self.configs = configs
         self.key = list(key)
         self.interp = dict(interp or {})
+        self.prune = prune
         self.do_not_specialize = list(do_not_specialize)
         self._built = None
 
@@ -396,24 +403,75 @@ class Kernel:
             return InterpretedFunction(self.fn)
         built = triton.jit(self.fn, do_not_specialize=self.do_not_specialize)
         if self.configs is not None:
-            built = triton.autotune(configs=self.configs(), key=self.key)(built)
+            prune = {"early_config_prune": self.prune} if self.prune is not None else None
+            built = triton.autotune(configs=self.configs(), key=self.key, prune_configs_by=prune)(built)
         return built
 
     def __getitem__(self, grid):
+        """``kernel[grid](*args, interp_meta=None, **kwargs)``; in interpreter mode the meta-parameters
+        the autotuner would pick come from ``interp`` updated with ``interp_meta``."""
         if self._built is None:
             self._built = self._build()
         built = self._built
 
-        def launch(*args, **kwargs):
+        def launch(*args, interp_meta: dict | None = None, **kwargs):
             if INTERPRETER and self.configs is not None:
-                kwargs = {**self.interp, **kwargs}
+                kwargs = {**self.interp, **(interp_meta or {}), **kwargs}
             return built[grid](*args, **kwargs)
 
         return launch
 
 
+def persistent_grid(n_blocks: int, device: torch.device) -> Callable[[dict], tuple]:
+    """Grid for kernels that loop over row blocks: ``PER_SM`` programs per SM (0: one per block).
+
+    Few resident programs keep a wide row's second pass in L2 (the first pass just read it).
+    """
+    sms = sm_count(device)
+
+    def grid(meta: dict) -> tuple:
+        per_sm = meta.get("PER_SM", 0)
+        return (n_blocks if per_sm == 0 else max(1, min(n_blocks, sms * per_sm)),)
+
+    return grid
+
+
+_SM_COUNT: dict = {}
+
+
+def sm_count(device: torch.device) -> int:
+    if device.type != "cuda":
+        return 1
+    index = device.index if device.index is not None else torch.cuda.current_device()
+    if index not in _SM_COUNT:
+        _SM_COUNT[index] = torch.cuda.get_device_properties(index).multi_processor_count
+    return _SM_COUNT[index]
+
+
+def loop_configs(*, stash: bool = False) -> Callable[[], list]:
+    """Autotune configs for rows wider than a tile: chunk width × warps × persistence (× stash)."""
+
+    def make() -> list:
+        out = []
+        for block, warps in ((4096, 8), (4096, 16), (8192, 16), (8192, 32)):
+            for per_sm in (0, 1, 2):
+                for st in (False, True) if stash else (False,):
+                    meta = {"BLOCK_D": block, "PER_SM": per_sm}
+                    if stash:
+                        meta["STASH"] = st
+                    out.append(triton.Config(meta, num_warps=warps))
+        return out
+
+    return make
+
+
+def interp_loop_meta() -> dict:
+    """Meta-parameters of a chunked-row kernel under the interpreter (tests shrink the chunk)."""
+    return {"BLOCK_D": INTERP_LOOP_BLOCK, "PER_SM": 0}
+
+
 def warps_configs(*warps: int) -> Callable[[], list]:
-    """Autotune configs that only vary ``num_warps`` (block sizes are passed by the launcher)."""
+    """Autotune configs that only vary ``num_warps`` (tile sizes are passed by the launcher)."""
 
     def make() -> list:
         return [triton.Config({}, num_warps=w) for w in warps]

@@ -137,16 +137,20 @@ def _gaussian_bwd_kernel(
 
 _fwd = _dispatch.Kernel(
     _gaussian_fwd_kernel,
-    configs=_dispatch.warps_configs(4, 8, 16),
+    configs=_dispatch.warps_configs(8, 16, 32),
     key=["D", "HAS_P", "ROWS", "BLOCK_D"],
     do_not_specialize=["seed"],
 )
 _bwd = _dispatch.Kernel(
     _gaussian_bwd_kernel,
-    configs=_dispatch.warps_configs(4, 8, 16),
+    configs=_dispatch.warps_configs(8, 16, 32),
     key=["D", "HAS_P", "HAS_DZ", "HAS_DK", "NEED_Q", "NEED_P", "ROWS", "BLOCK_D"],
     do_not_specialize=["seed"],
 )
+
+
+# up to six [*, D] streams and the Philox state live at once: a smaller tile than the other ops
+_GPU_TILE_ELEMS = 2048
 
 
 def _plan(shape):
@@ -163,7 +167,7 @@ def _launch_fwd(mq, lq, mp, lp, seed):
     kl = _dispatch.empty(mq.shape[:-1], mq.dtype, mq.device)
     if mq.numel() == 0:
         return z, kl.zero_()
-    plan = _dispatch.row_plan(N, D)
+    plan = _dispatch.row_plan(N, D, gpu_tile_elems=_GPU_TILE_ELEMS)
     has_p = mp is not None
     _fwd[(plan.grid,)](
         mq,
@@ -193,7 +197,7 @@ def _launch_bwd(dz, dk, mq, lq, mp, lp, seed, w_q, w_p, need_q, need_p):
     dlp = _dispatch.empty(mq.shape, mq.dtype, mq.device) if need_p else None
     if mq.numel() == 0:
         return dmq, dlq, dmp, dlp
-    plan = _dispatch.row_plan(N, D)
+    plan = _dispatch.row_plan(N, D, gpu_tile_elems=_GPU_TILE_ELEMS)
     _bwd[(plan.grid,)](
         dz if dz is not None else mq,
         dk if dk is not None else mq,

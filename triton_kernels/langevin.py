@@ -1,10 +1,11 @@
 """Fused Langevin step on logits: ``y − α·clamp(g, −c, c) + σ·ε`` in one pass over memory.
 
 EBT's descent step (``y ← y − α·∂E/∂y`` with Langevin noise on the logits and an optional clamp) as one
-kernel instead of four to eight eager ones. ε is drawn inside the kernel from Philox: element ``e`` of
-the flattened (row-major) tensor takes component ``e % 4`` of ``tl.randn4x(seed, e // 4)``, so one Philox
-call feeds four elements and the stream does not depend on the block size. The reference draws ε with
-``torch.randn`` from a generator seeded with ``seed`` instead (same distribution, different numbers).
+kernel instead of four to eight eager ones, over ``[ROWS, BLOCK_D]`` tiles so a per-row α is one load per
+row. ε is drawn inside the kernel from Philox: element ``(r, c)`` of the ``[N, D]`` view takes component
+``c % 4`` of ``tl.randn4x(seed, r·⌈D/4⌉ + c // 4)``, so one Philox call feeds four elements and the stream
+does not depend on the tile shape. The reference draws ε with ``torch.randn`` from a generator seeded with
+``seed`` instead (same distribution, different numbers).
 """
 
 from __future__ import annotations
@@ -28,38 +29,40 @@ def _langevin_fwd_kernel(
     out_ptr,
     alpha_ptr,
     alpha_value,
-    n,
+    N,
     D,
+    G,
     seed,
     sigma,
     clip,
-    size_class,
     ALPHA_MODE: tl.constexpr,
     HAS_NOISE: tl.constexpr,
     HAS_CLIP: tl.constexpr,
-    BLOCK: tl.constexpr,
+    ROWS: tl.constexpr,
+    BLOCK_D: tl.constexpr,
 ):
-    # One program: BLOCK consecutive elements of the flattened [N, D] tensors.
-    start = tl.program_id(0).to(tl.int64) * BLOCK
-    offs = start + tl.arange(0, BLOCK)
-    mask = offs < n
-    y = tl.load(y_ptr + offs, mask=mask, other=0.0).to(tl.float32)
-    g = tl.load(g_ptr + offs, mask=mask, other=0.0).to(tl.float32)
+    # One program: a [ROWS, BLOCK_D] tile (grid: row blocks × column blocks).
+    rows = tl.program_id(0).to(tl.int64) * ROWS + tl.arange(0, ROWS)
+    c0 = tl.program_id(1) * BLOCK_D
+    cols = c0 + tl.arange(0, BLOCK_D)
+    row_ok = rows < N
+    m = row_ok[:, None] & (cols[None, :] < D)
+    offs = rows[:, None] * D + cols[None, :]
+    y = tl.load(y_ptr + offs, mask=m, other=0.0).to(tl.float32)
+    g = tl.load(g_ptr + offs, mask=m, other=0.0).to(tl.float32)
     if HAS_CLIP:
         g = tl.where(g > clip, clip, tl.where(g < -clip, -clip, g))  # NaN stays NaN, like torch.clamp
     if ALPHA_MODE == 0:
-        a = alpha_value
+        out = y - alpha_value * g
     elif ALPHA_MODE == 1:
-        a = tl.load(alpha_ptr)
+        out = y - tl.load(alpha_ptr) * g
     else:
-        a = tl.load(alpha_ptr + offs // D, mask=mask, other=0.0)
-    out = y - a * g
+        out = y - tl.load(alpha_ptr + rows, mask=row_ok, other=0.0)[:, None] * g
     if HAS_NOISE:
-        groups = start // 4 + tl.arange(0, BLOCK // 4)
-        r0, r1, r2, r3 = tl.randn4x(seed, groups)
-        eps = tl.interleave(tl.interleave(r0, r2), tl.interleave(r1, r3))
-        out = out + sigma * eps
-    tl.store(out_ptr + offs, out.to(out_ptr.dtype.element_ty), mask=mask)
+        quads = tl.arange(0, BLOCK_D // 4)
+        r0, r1, r2, r3 = tl.randn4x(seed, rows[:, None] * G + (c0 // 4 + quads)[None, :])
+        out = out + sigma * tl.interleave(tl.interleave(r0, r2), tl.interleave(r1, r3))
+    tl.store(out_ptr + offs, out.to(out_ptr.dtype.element_ty), mask=m)
 
 
 def _langevin_bwd_kernel(
@@ -110,17 +113,10 @@ def _langevin_bwd_kernel(
         tl.store(dalpha_ptr + rows, -acc, mask=row_ok)
 
 
-def _fwd_configs() -> list:
-    import triton
-
-    return [triton.Config({"BLOCK": b}, num_warps=w) for b in (1024, 2048, 4096) for w in (4, 8)]
-
-
 _fwd = _dispatch.Kernel(
     _langevin_fwd_kernel,
-    configs=_fwd_configs,
-    key=["size_class", "ALPHA_MODE", "HAS_NOISE", "HAS_CLIP"],
-    interp={"BLOCK": 65536},
+    configs=_dispatch.warps_configs(8, 16, 32),
+    key=["ROWS", "BLOCK_D", "ALPHA_MODE", "HAS_NOISE", "HAS_CLIP"],
     do_not_specialize=["seed"],
 )
 _bwd = _dispatch.Kernel(
@@ -136,26 +132,29 @@ _bwd = _dispatch.Kernel(
 
 def _launch_fwd(y, g, alpha: _dispatch.StepRows, sigma: float, clip: float | None, seed: int):
     out = _dispatch.empty(y.shape, y.dtype, y.device)
-    n = y.numel()
-    if n == 0:
+    if y.numel() == 0:
         return out
     D = y.shape[-1]
-    grid = lambda meta: (triton_cdiv(n, meta["BLOCK"]),)  # noqa: E731
+    N = y.numel() // D
+    rows, block_d = _dispatch.elementwise_tile(N, D)
+    grid = ((N + rows - 1) // rows, (D + block_d - 1) // block_d)
     _fwd[grid](
         y,
         g,
         out,
         alpha.rows if alpha.rows is not None else y,
         alpha.value,
-        n,
+        N,
         D,
+        (D + 3) // 4,
         seed,
         sigma,
         clip if clip is not None else 0.0,
-        _dispatch.size_class(n),
         ALPHA_MODE=alpha.mode,
         HAS_NOISE=sigma > 0,
         HAS_CLIP=clip is not None,
+        ROWS=rows,
+        BLOCK_D=block_d,
     )
     return out
 
@@ -188,10 +187,6 @@ def _launch_bwd(w, g, alpha: _dispatch.StepRows, clip, need_dg: bool, need_dalph
         BLOCK_D=plan.block_d,
     )
     return dg, dalpha
-
-
-def triton_cdiv(a: int, b: int) -> int:
-    return (a + b - 1) // b
 
 
 class _LangevinStep(torch.autograd.Function):

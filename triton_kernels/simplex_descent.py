@@ -3,7 +3,7 @@
 ``p ⊙ (g − ⟨p, g⟩)`` is the softmax VJP: with ``p = softmax(logits)`` and ``g = ∂E/∂p`` it is ∂E/∂logits.
 Fusing it with the (clamped) descent update lets a family take ∂E/∂p and step the logits without
 differentiating through a softmax, in one kernel (two passes over ``p`` and ``g`` for rows wider than a
-register tile). ``probs`` is taken as given; it is not recomputed from ``logits``.
+register tile, the second walking the chunks last-first while they are still in L2). ``probs`` is taken as given; it is not recomputed from ``logits``.
 
 Backward, with ``w`` the incoming gradient, ``s = ⟨p, g⟩`` (saved per row), ``v = p ⊙ (g − s)``,
 ``u = clamp(v)`` and ``h = −α·w`` where ``v`` is not clamped (0 elsewhere)::
@@ -25,7 +25,7 @@ from ._dispatch import tl
 OP = "simplex_descent"
 
 
-def _simplex_fwd_kernel(
+def _simplex_fwd_tile_kernel(
     l_ptr,
     p_ptr,
     g_ptr,
@@ -38,10 +38,10 @@ def _simplex_fwd_kernel(
     clip,
     ALPHA_MODE: tl.constexpr,
     HAS_CLIP: tl.constexpr,
-    SINGLE: tl.constexpr,
     ROWS: tl.constexpr,
     BLOCK_D: tl.constexpr,
 ):
+    # ROWS whole rows per program: s = ⟨p, g⟩, out = l − α·clamp(p ⊙ (g − s)); s saved for backward.
     rows = tl.program_id(0).to(tl.int64) * ROWS + tl.arange(0, ROWS)
     row_ok = rows < N
     if ALPHA_MODE == 0:
@@ -50,44 +50,69 @@ def _simplex_fwd_kernel(
         a = tl.zeros([ROWS], tl.float32) + tl.load(alpha_ptr)
     else:
         a = tl.load(alpha_ptr + rows, mask=row_ok, other=0.0)
-    if SINGLE:
-        cols = tl.arange(0, BLOCK_D)
-        m = row_ok[:, None] & (cols[None, :] < D)
-        offs = rows[:, None] * D + cols[None, :]
-        p = tl.load(p_ptr + offs, mask=m, other=0.0).to(tl.float32)
-        g = tl.load(g_ptr + offs, mask=m, other=0.0).to(tl.float32)
-        s = tl.sum(p * g, axis=1)
-        v = p * (g - s[:, None])
-        if HAS_CLIP:
-            v = tl.where(v > clip, clip, tl.where(v < -clip, -clip, v))
-        x = tl.load(l_ptr + offs, mask=m, other=0.0).to(tl.float32)
-        tl.store(out_ptr + offs, (x - a[:, None] * v).to(out_ptr.dtype.element_ty), mask=m)
-    else:
-        s = tl.zeros([ROWS], tl.float32)
-        for c0 in range(0, D, BLOCK_D):
-            cols = c0 + tl.arange(0, BLOCK_D)
-            m = row_ok[:, None] & (cols[None, :] < D)
-            offs = rows[:, None] * D + cols[None, :]
-            p = tl.load(p_ptr + offs, mask=m, other=0.0).to(tl.float32)
-            g = tl.load(g_ptr + offs, mask=m, other=0.0).to(tl.float32)
-            s += tl.sum(p * g, axis=1)
-        n_chunks = tl.cdiv(D, BLOCK_D)
-        for i in range(0, n_chunks):
-            c0 = (n_chunks - 1 - i) * BLOCK_D
-            cols = c0 + tl.arange(0, BLOCK_D)
-            m = row_ok[:, None] & (cols[None, :] < D)
-            offs = rows[:, None] * D + cols[None, :]
-            p = tl.load(p_ptr + offs, mask=m, other=0.0).to(tl.float32)
-            g = tl.load(g_ptr + offs, mask=m, other=0.0).to(tl.float32)
-            v = p * (g - s[:, None])
-            if HAS_CLIP:
-                v = tl.where(v > clip, clip, tl.where(v < -clip, -clip, v))
-            x = tl.load(l_ptr + offs, mask=m, other=0.0).to(tl.float32)
-            tl.store(out_ptr + offs, (x - a[:, None] * v).to(out_ptr.dtype.element_ty), mask=m)
+    cols = tl.arange(0, BLOCK_D)
+    m = row_ok[:, None] & (cols[None, :] < D)
+    offs = rows[:, None] * D + cols[None, :]
+    p = tl.load(p_ptr + offs, mask=m, other=0.0).to(tl.float32)
+    g = tl.load(g_ptr + offs, mask=m, other=0.0).to(tl.float32)
+    s = tl.sum(p * g, axis=1)
+    v = p * (g - s[:, None])
+    if HAS_CLIP:
+        v = tl.where(v > clip, clip, tl.where(v < -clip, -clip, v))
+    x = tl.load(l_ptr + offs, mask=m, other=0.0).to(tl.float32)
+    tl.store(out_ptr + offs, (x - a[:, None] * v).to(out_ptr.dtype.element_ty), mask=m)
     tl.store(s_ptr + rows, s, mask=row_ok)
 
 
-def _simplex_bwd_kernel(
+def _simplex_fwd_loop_kernel(
+    l_ptr,
+    p_ptr,
+    g_ptr,
+    out_ptr,
+    s_ptr,
+    alpha_ptr,
+    alpha_value,
+    N,
+    D,
+    clip,
+    ALPHA_MODE: tl.constexpr,
+    HAS_CLIP: tl.constexpr,
+    PER_SM: tl.constexpr,
+    BLOCK_D: tl.constexpr,
+):
+    # Rows wider than a tile, one at a time: pass 1 sums p·g, pass 2 (chunks last-first, for L2) updates.
+    n_chunks = tl.cdiv(D, BLOCK_D)
+    for row in range(tl.program_id(0).to(tl.int64), N, tl.num_programs(0)):
+        base = row * D
+        if ALPHA_MODE == 0:
+            a = alpha_value
+        elif ALPHA_MODE == 1:
+            a = tl.load(alpha_ptr)
+        else:
+            a = tl.load(alpha_ptr + row)
+        acc = tl.zeros([BLOCK_D], tl.float32)
+        for c0 in range(0, D, BLOCK_D):
+            cols = c0 + tl.arange(0, BLOCK_D)
+            m = cols < D
+            p = tl.load(p_ptr + base + cols, mask=m, other=0.0).to(tl.float32)
+            g = tl.load(g_ptr + base + cols, mask=m, other=0.0).to(tl.float32)
+            acc += p * g
+        s = tl.sum(acc, axis=0)
+        for i in range(0, n_chunks):
+            c0 = (n_chunks - 1 - i) * BLOCK_D
+            cols = c0 + tl.arange(0, BLOCK_D)
+            m = cols < D
+            p = tl.load(p_ptr + base + cols, mask=m, other=0.0).to(tl.float32)
+            g = tl.load(g_ptr + base + cols, mask=m, other=0.0).to(tl.float32)
+            v = p * (g - s)
+            if HAS_CLIP:
+                v = tl.where(v > clip, clip, tl.where(v < -clip, -clip, v))
+            x = tl.load(l_ptr + base + cols, mask=m, other=0.0).to(tl.float32)
+            tl.store(out_ptr + base + cols, (x - a * v).to(out_ptr.dtype.element_ty), mask=m)
+        tl.store(s_ptr + row, s)
+
+
+def _simplex_bwd_tile_kernel(
     w_ptr,
     p_ptr,
     g_ptr,
@@ -104,7 +129,6 @@ def _simplex_bwd_kernel(
     HAS_CLIP: tl.constexpr,
     NEED_DPG: tl.constexpr,
     NEED_DALPHA: tl.constexpr,
-    SINGLE: tl.constexpr,
     ROWS: tl.constexpr,
     BLOCK_D: tl.constexpr,
 ):
@@ -117,72 +141,107 @@ def _simplex_bwd_kernel(
     else:
         a = tl.load(alpha_ptr + rows, mask=row_ok, other=0.0)
     s = tl.load(s_ptr + rows, mask=row_ok, other=0.0)
-    if SINGLE:
-        cols = tl.arange(0, BLOCK_D)
-        m = row_ok[:, None] & (cols[None, :] < D)
-        offs = rows[:, None] * D + cols[None, :]
-        w = tl.load(w_ptr + offs, mask=m, other=0.0).to(tl.float32)
-        p = tl.load(p_ptr + offs, mask=m, other=0.0).to(tl.float32)
-        g = tl.load(g_ptr + offs, mask=m, other=0.0).to(tl.float32)
-        gs = g - s[:, None]
-        v = p * gs
-        h = -a[:, None] * w
-        if HAS_CLIP:
-            h = tl.where((v >= -clip) & (v <= clip), h, 0.0)
-            v = tl.where(v > clip, clip, tl.where(v < -clip, -clip, v))
-        if NEED_DALPHA:
-            tl.store(dalpha_ptr + rows, -tl.sum(w * v, axis=1), mask=row_ok)
-        if NEED_DPG:
-            hp = tl.sum(h * p, axis=1)[:, None]
-            tl.store(dg_ptr + offs, (p * (h - hp)).to(dg_ptr.dtype.element_ty), mask=m)
-            tl.store(dp_ptr + offs, (h * gs - g * hp).to(dp_ptr.dtype.element_ty), mask=m)
-    else:
-        hp = tl.zeros([ROWS], tl.float32)
-        wu = tl.zeros([ROWS], tl.float32)
+    cols = tl.arange(0, BLOCK_D)
+    m = row_ok[:, None] & (cols[None, :] < D)
+    offs = rows[:, None] * D + cols[None, :]
+    w = tl.load(w_ptr + offs, mask=m, other=0.0).to(tl.float32)
+    p = tl.load(p_ptr + offs, mask=m, other=0.0).to(tl.float32)
+    g = tl.load(g_ptr + offs, mask=m, other=0.0).to(tl.float32)
+    gs = g - s[:, None]
+    v = p * gs
+    h = -a[:, None] * w
+    if HAS_CLIP:
+        h = tl.where((v >= -clip) & (v <= clip), h, 0.0)
+        v = tl.where(v > clip, clip, tl.where(v < -clip, -clip, v))
+    if NEED_DALPHA:
+        tl.store(dalpha_ptr + rows, -tl.sum(w * v, axis=1), mask=row_ok)
+    if NEED_DPG:
+        hp = tl.sum(h * p, axis=1)[:, None]
+        tl.store(dg_ptr + offs, (p * (h - hp)).to(dg_ptr.dtype.element_ty), mask=m)
+        tl.store(dp_ptr + offs, (h * gs - g * hp).to(dp_ptr.dtype.element_ty), mask=m)
+
+
+def _simplex_bwd_loop_kernel(
+    w_ptr,
+    p_ptr,
+    g_ptr,
+    s_ptr,
+    dp_ptr,
+    dg_ptr,
+    dalpha_ptr,
+    alpha_ptr,
+    alpha_value,
+    N,
+    D,
+    clip,
+    ALPHA_MODE: tl.constexpr,
+    HAS_CLIP: tl.constexpr,
+    NEED_DPG: tl.constexpr,
+    NEED_DALPHA: tl.constexpr,
+    PER_SM: tl.constexpr,
+    BLOCK_D: tl.constexpr,
+):
+    n_chunks = tl.cdiv(D, BLOCK_D)
+    for row in range(tl.program_id(0).to(tl.int64), N, tl.num_programs(0)):
+        base = row * D
+        if ALPHA_MODE == 0:
+            a = alpha_value
+        elif ALPHA_MODE == 1:
+            a = tl.load(alpha_ptr)
+        else:
+            a = tl.load(alpha_ptr + row)
+        s = tl.load(s_ptr + row)
+        hp_acc = tl.zeros([BLOCK_D], tl.float32)
+        wu_acc = tl.zeros([BLOCK_D], tl.float32)
         for c0 in range(0, D, BLOCK_D):
             cols = c0 + tl.arange(0, BLOCK_D)
-            m = row_ok[:, None] & (cols[None, :] < D)
-            offs = rows[:, None] * D + cols[None, :]
-            w = tl.load(w_ptr + offs, mask=m, other=0.0).to(tl.float32)
-            p = tl.load(p_ptr + offs, mask=m, other=0.0).to(tl.float32)
-            g = tl.load(g_ptr + offs, mask=m, other=0.0).to(tl.float32)
-            v = p * (g - s[:, None])
-            h = -a[:, None] * w
+            m = cols < D
+            w = tl.load(w_ptr + base + cols, mask=m, other=0.0).to(tl.float32)
+            p = tl.load(p_ptr + base + cols, mask=m, other=0.0).to(tl.float32)
+            g = tl.load(g_ptr + base + cols, mask=m, other=0.0).to(tl.float32)
+            v = p * (g - s)
+            h = -a * w
             if HAS_CLIP:
                 h = tl.where((v >= -clip) & (v <= clip), h, 0.0)
                 v = tl.where(v > clip, clip, tl.where(v < -clip, -clip, v))
-            hp += tl.sum(h * p, axis=1)
-            wu += tl.sum(w * v, axis=1)
+            hp_acc += h * p
+            wu_acc += w * v
         if NEED_DALPHA:
-            tl.store(dalpha_ptr + rows, -wu, mask=row_ok)
+            tl.store(dalpha_ptr + row, -tl.sum(wu_acc, axis=0))
         if NEED_DPG:
-            n_chunks = tl.cdiv(D, BLOCK_D)
+            hp = tl.sum(hp_acc, axis=0)
             for i in range(0, n_chunks):
                 c0 = (n_chunks - 1 - i) * BLOCK_D
                 cols = c0 + tl.arange(0, BLOCK_D)
-                m = row_ok[:, None] & (cols[None, :] < D)
-                offs = rows[:, None] * D + cols[None, :]
-                w = tl.load(w_ptr + offs, mask=m, other=0.0).to(tl.float32)
-                p = tl.load(p_ptr + offs, mask=m, other=0.0).to(tl.float32)
-                g = tl.load(g_ptr + offs, mask=m, other=0.0).to(tl.float32)
-                gs = g - s[:, None]
-                h = -a[:, None] * w
+                m = cols < D
+                w = tl.load(w_ptr + base + cols, mask=m, other=0.0).to(tl.float32)
+                p = tl.load(p_ptr + base + cols, mask=m, other=0.0).to(tl.float32)
+                g = tl.load(g_ptr + base + cols, mask=m, other=0.0).to(tl.float32)
+                gs = g - s
+                h = -a * w
                 if HAS_CLIP:
                     v = p * gs
                     h = tl.where((v >= -clip) & (v <= clip), h, 0.0)
-                tl.store(dg_ptr + offs, (p * (h - hp[:, None])).to(dg_ptr.dtype.element_ty), mask=m)
-                tl.store(dp_ptr + offs, (h * gs - g * hp[:, None]).to(dp_ptr.dtype.element_ty), mask=m)
+                tl.store(dg_ptr + base + cols, (p * (h - hp)).to(dg_ptr.dtype.element_ty), mask=m)
+                tl.store(dp_ptr + base + cols, (h * gs - g * hp).to(dp_ptr.dtype.element_ty), mask=m)
 
 
-_fwd = _dispatch.Kernel(
-    _simplex_fwd_kernel,
-    configs=_dispatch.warps_configs(4, 8, 16),
-    key=["D", "ALPHA_MODE", "HAS_CLIP", "SINGLE", "ROWS", "BLOCK_D"],
+_TILE_CONFIGS = _dispatch.warps_configs(4, 8, 16)
+_fwd_tile = _dispatch.Kernel(
+    _simplex_fwd_tile_kernel, configs=_TILE_CONFIGS, key=["D", "ALPHA_MODE", "HAS_CLIP", "ROWS", "BLOCK_D"]
 )
-_bwd = _dispatch.Kernel(
-    _simplex_bwd_kernel,
-    configs=_dispatch.warps_configs(4, 8, 16),
-    key=["D", "ALPHA_MODE", "HAS_CLIP", "NEED_DPG", "NEED_DALPHA", "SINGLE", "ROWS", "BLOCK_D"],
+_fwd_loop = _dispatch.Kernel(
+    _simplex_fwd_loop_kernel, configs=_dispatch.loop_configs(), key=["D", "ALPHA_MODE", "HAS_CLIP"]
+)
+_bwd_tile = _dispatch.Kernel(
+    _simplex_bwd_tile_kernel,
+    configs=_TILE_CONFIGS,
+    key=["D", "ALPHA_MODE", "HAS_CLIP", "NEED_DPG", "NEED_DALPHA", "ROWS", "BLOCK_D"],
+)
+_bwd_loop = _dispatch.Kernel(
+    _simplex_bwd_loop_kernel,
+    configs=_dispatch.loop_configs(),
+    key=["D", "ALPHA_MODE", "HAS_CLIP", "NEED_DPG", "NEED_DALPHA"],
 )
 
 
@@ -194,7 +253,7 @@ def _launch_fwd(logits, probs, grad_probs, alpha: _dispatch.StepRows, clip):
     if logits.numel() == 0:
         return out, s.zero_()
     plan = _dispatch.row_plan(N, D)
-    _fwd[(plan.grid,)](
+    args = (
         logits,
         probs,
         grad_probs,
@@ -205,12 +264,13 @@ def _launch_fwd(logits, probs, grad_probs, alpha: _dispatch.StepRows, clip):
         N,
         D,
         clip if clip is not None else 0.0,
-        ALPHA_MODE=alpha.mode,
-        HAS_CLIP=clip is not None,
-        SINGLE=plan.single,
-        ROWS=plan.rows,
-        BLOCK_D=plan.block_d,
     )
+    meta = dict(ALPHA_MODE=alpha.mode, HAS_CLIP=clip is not None)
+    if plan.single:
+        _fwd_tile[(plan.grid,)](*args, **meta, ROWS=plan.rows, BLOCK_D=plan.block_d)
+    else:
+        grid = _dispatch.persistent_grid(N, logits.device)
+        _fwd_loop[grid](*args, **meta, interp_meta=_dispatch.interp_loop_meta())
     return out, s
 
 
@@ -223,7 +283,7 @@ def _launch_bwd(w, probs, grad_probs, s, alpha: _dispatch.StepRows, clip, need_p
     if probs.numel() == 0:
         return dp, dg, (da.zero_() if da is not None else None)
     plan = _dispatch.row_plan(N, D)
-    _bwd[(plan.grid,)](
+    args = (
         w,
         probs,
         grad_probs,
@@ -236,14 +296,13 @@ def _launch_bwd(w, probs, grad_probs, s, alpha: _dispatch.StepRows, clip, need_p
         N,
         D,
         clip if clip is not None else 0.0,
-        ALPHA_MODE=alpha.mode,
-        HAS_CLIP=clip is not None,
-        NEED_DPG=need_pg,
-        NEED_DALPHA=need_da,
-        SINGLE=plan.single,
-        ROWS=plan.rows,
-        BLOCK_D=plan.block_d,
     )
+    meta = dict(ALPHA_MODE=alpha.mode, HAS_CLIP=clip is not None, NEED_DPG=need_pg, NEED_DALPHA=need_da)
+    if plan.single:
+        _bwd_tile[(plan.grid,)](*args, **meta, ROWS=plan.rows, BLOCK_D=plan.block_d)
+    else:
+        grid = _dispatch.persistent_grid(N, probs.device)
+        _bwd_loop[grid](*args, **meta, interp_meta=_dispatch.interp_loop_meta())
     return dp, dg, da
 
 

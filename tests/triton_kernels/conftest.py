@@ -74,12 +74,13 @@ def nan_allocations(monkeypatch):
 
 @pytest.fixture(params=["tile", "loop"])
 def tiling(request, monkeypatch) -> str:
-    """Run a test with whole rows in one tile, and again with rows walked in chunks of 16 columns."""
+    """Run a test with whole rows in one tile, and again with tiny tiles: rows walked in chunks of 16
+    columns by the row kernels, and 32-column blocks for the elementwise ones."""
     if request.param == "loop":
         for prefix in ("GPU", "INTERP"):
             monkeypatch.setattr(_dispatch, f"{prefix}_TILE_MAX", 16)
             monkeypatch.setattr(_dispatch, f"{prefix}_LOOP_BLOCK", 16)
-            monkeypatch.setattr(_dispatch, f"{prefix}_TILE_ELEMS", 64)
+            monkeypatch.setattr(_dispatch, f"{prefix}_TILE_ELEMS", 32)
     return request.param
 
 

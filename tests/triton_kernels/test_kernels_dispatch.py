@@ -174,3 +174,22 @@ def test_imports_without_triton_and_without_zoo():
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert res.returncode == 0, res.stderr
     assert res.stdout.startswith("ok unavailable")
+
+
+def test_benchmark_smoke(tmp_path, monkeypatch):
+    import importlib
+    import json
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2]))  # benchmarks/ is not installed
+    bench = importlib.import_module("benchmarks.kernels")
+
+    out = tmp_path / "bench.json"
+    report = bench.main(["--quick", "--no-compile", "--ops", "langevin_step", "--out", str(out)])
+    assert json.loads(out.read_text()) == report
+    assert report["copy_gbps"] > 0 and report["machine"]["torch"] == torch.__version__
+    variants = {r["variant"] for r in report["results"] if "error" not in r}
+    assert "eager" in variants
+    if _dispatch.INTERPRETER:
+        assert "triton" in variants
+    assert {r["pass"] for r in report["results"]} == {"fwd", "fwd+bwd"}

@@ -9,7 +9,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from triton_kernels import langevin_step, langevin_step_reference
+from triton_kernels import _dispatch, langevin_step, langevin_step_reference
 
 SHAPES = [(1,), (7,), (3, 5), (2, 3, 33), (4, 1), (2, 1030)]
 
@@ -89,6 +89,15 @@ def test_noise_is_seeded_and_standard_normal(forced):
     # neighbours share one Philox draw (four normals per call): they must still be uncorrelated
     for lag in (1, 2, 3, 4):
         assert abs(torch.corrcoef(torch.stack([eps[:-lag], eps[lag:]]))[0, 1]) < 0.02
+
+
+def test_noise_does_not_depend_on_the_tiles(forced, monkeypatch):
+    y, g = _inputs((3, 70), forced)
+    big = langevin_step(y, g, 0.2, noise_scale=1.0, seed=9)
+    for prefix in ("GPU", "INTERP"):
+        monkeypatch.setattr(_dispatch, f"{prefix}_TILE_ELEMS", 16)
+    assert _dispatch.elementwise_tile(3, 70) == (1, 16)
+    assert torch.equal(langevin_step(y, g, 0.2, noise_scale=1.0, seed=9), big)
 
 
 def test_noise_recovered_and_consistent_with_backward(forced, kt):

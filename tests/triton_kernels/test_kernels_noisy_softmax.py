@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import importlib
 import warnings
 
 import pytest
 import torch
 
-from triton_kernels import noisy_softmax, noisy_softmax_reference
+from triton_kernels import _dispatch, noisy_softmax, noisy_softmax_reference
+
+# the package re-exports the function under the module's name, so fetch the module itself
+noisy_softmax_module = importlib.import_module("triton_kernels.noisy_softmax")
 
 SHAPES = [(1,), (5,), (3, 7), (2, 3, 50), (4, 1), (2, 130)]
 
@@ -60,7 +64,7 @@ def _recovered_noise(p, x, sigma):
     return r - r.mean(-1, keepdim=True)
 
 
-def test_noise_seeded_and_standard_normal(forced, tiling):
+def test_noise_seeded_and_standard_normal(forced):
     x = _logits((48, 61), forced, scale=0.5)
     a = noisy_softmax(x, noise_scale=0.7, seed=21)
     assert torch.equal(a, noisy_softmax(x, noise_scale=0.7, seed=21))
@@ -72,6 +76,18 @@ def test_noise_seeded_and_standard_normal(forced, tiling):
     # rows draw different noise (a per-row counter offset), including rows whose width is not a multiple of 4
     assert abs(torch.corrcoef(torch.stack([eps[0], eps[1]]))[0, 1]) < 0.35
     assert (eps[0] - eps[1]).abs().max() > 0.1
+
+
+@pytest.mark.parametrize("stash", [False, True])
+def test_chunked_rows_draw_the_same_noise_as_tiles(forced, kt, monkeypatch, stash):
+    x = _logits((3, 45), forced)
+    tile = noisy_softmax(x, 0.8, seed=6)
+    monkeypatch.setattr(_dispatch, "INTERP_TILE_MAX", 16)
+    monkeypatch.setattr(_dispatch, "INTERP_LOOP_BLOCK", 16)
+    monkeypatch.setattr(_dispatch, "GPU_TILE_MAX", 16)
+    # the GPU autotuner picks STASH itself (float32 only); the interpreter runs what it is told
+    monkeypatch.setitem(noisy_softmax_module._fwd_loop.interp, "STASH", stash)
+    kt.assert_close(noisy_softmax(x, 0.8, seed=6), tile, atol=1e-7, rtol=1e-5)
 
 
 def test_seed_none_follows_torch_manual_seed(forced):
