@@ -77,6 +77,8 @@ class PuzzleDataset(Dataset):
         return len(self.puzzles) * self.copies
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        if not 0 <= index < len(self):
+            raise IndexError(f"index {index} out of range for {len(self)} examples")
         base = index % len(self.puzzles)
         puzzle, solution = self.puzzles[base], self.solutions[base]
         if self.copies > 1:

@@ -83,6 +83,7 @@ class ResultsWriter(L.Callback):
         self._fit_seconds = time.monotonic() - self._started
 
     def on_test_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        directory = Path(trainer.log_dir or trainer.default_root_dir)  # a collective under DDP: every rank asks
         if not trainer.is_global_zero or not getattr(pl_module, "test_results", None):
             return
         results = {
@@ -93,5 +94,4 @@ class ResultsWriter(L.Callback):
             "fit_seconds": None if self._fit_seconds is None else round(self._fit_seconds, 1),
             "machine": describe_machine(),
         }
-        directory = Path(trainer.log_dir or trainer.default_root_dir)
         write_results(results, directory)

@@ -1,0 +1,63 @@
+"""TaskDataModule: seeded, cached, and no puzzle (nor an augmented copy) in two splits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from zoo import tasks
+from zoo.data import TaskDataModule, split_of
+
+TASK = {"name": "sudoku", "size": 6, "givens": 10}
+
+
+def make(**options) -> TaskDataModule:
+    data = TaskDataModule(TASK, **{"train_count": 120, "val_count": 30, "test_count": 40, **options})
+    data.prepare_data()
+    data.setup()
+    return data
+
+
+def test_split_sizes_and_disjointness_under_augmentation() -> None:
+    data = make(augment_copies=4)
+    task = data.task
+    sizes = {split: len(data.splits[split][0]) for split in ("train", "val", "test")}
+    assert sizes == {"train": 120, "val": 30, "test": 40}
+    keys = {split: {task.invariant(p) for p in data.splits[split][0]} for split in sizes}
+    assert not keys["train"] & keys["val"] and not keys["train"] & keys["test"] and not keys["val"] & keys["test"]
+    # Augmented training examples are still training puzzles, and none equals a held-out puzzle.
+    held_out = {p.tobytes() for split in ("val", "test") for p in data.splits[split][0]}
+    for item in data.dataset("train"):
+        puzzle = task.decode(item["inputs"])
+        assert split_of(task, puzzle) == "train"
+        assert puzzle.tobytes() not in held_out
+        assert task.verify(puzzle, task.decode(item["targets"]))
+
+
+def test_held_out_puzzles_stay_held_out_across_seeds_and_difficulty() -> None:
+    train = make(seed=0).splits["train"][0]
+    harder = TaskDataModule({**TASK, "givens": 9}, train_count=0, val_count=0, test_count=40, seed=7)
+    harder.prepare_data()
+    harder.setup()
+    task = tasks.get(**TASK)
+    train_keys = {task.invariant(p) for p in train}
+    assert not train_keys & {task.invariant(p) for p in harder.splits["test"][0]}
+
+
+def test_generation_is_seeded_and_cached(isolated_cache: Path) -> None:
+    first, second, other = make(seed=3), make(seed=3), make(seed=4)
+    assert np.array_equal(first.splits["test"][0], second.splits["test"][0])
+    assert not np.array_equal(first.splits["test"][0], other.splits["test"][0])
+    assert first.cache_path.exists() and first.cache_path.parent == isolated_cache / "data"
+
+
+def test_augmented_copies_differ_and_are_reproducible() -> None:
+    data = make(augment_copies=3)
+    dataset = data.dataset("train")
+    assert len(dataset) == 360
+    copies = [dataset[i]["inputs"] for i in (0, 120, 240)]
+    assert not torch.equal(copies[0], copies[1]) or not torch.equal(copies[1], copies[2])
+    assert torch.equal(dataset[5]["inputs"], data.dataset("train")[5]["inputs"])
+    assert len(data.dataset("test")) == 40  # held-out splits are never augmented

@@ -1,0 +1,55 @@
+"""Metrics on hand-made cases: a valid answer counts even when it is not the stored one."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from zoo import tasks
+from zoo.metrics import CellAccuracy, ExactMatchPerBudget, VerifiedExactMatch
+
+TASK = tasks.get("sudoku", size=4, givens=6, unique=False)
+GRID_A = np.array([[1, 2, 3, 4], [3, 4, 1, 2], [2, 1, 4, 3], [4, 3, 2, 1]])
+GRID_B = np.array([[1, 2, 3, 4], [3, 4, 1, 2], [2, 3, 4, 1], [4, 1, 2, 3]])  # same first two rows
+
+
+def test_verified_exact_match_accepts_any_valid_answer() -> None:
+    puzzle = GRID_A.copy()
+    puzzle[2:] = 0  # both grids complete these givens
+    inputs = TASK.encode(np.stack([puzzle, puzzle, puzzle]))
+    wrong = GRID_A.copy()
+    wrong[3, 3] = 2
+    predictions = TASK.encode(np.stack([GRID_A, GRID_B, wrong]))
+    metric = VerifiedExactMatch(TASK)
+    metric.update(inputs, predictions)
+    assert metric.compute().item() == pytest.approx(2 / 3)
+
+
+def test_answer_that_changes_a_given_is_wrong() -> None:
+    puzzle = np.zeros((4, 4), dtype=int)
+    puzzle[2, 1] = 1  # GRID_A has it, GRID_B does not
+    metric = VerifiedExactMatch(TASK)
+    metric.update(TASK.encode(np.stack([puzzle, puzzle])), TASK.encode(np.stack([GRID_A, GRID_B])))
+    assert metric.compute().item() == 0.5
+
+
+def test_cell_accuracy_counts_blank_cells_only() -> None:
+    puzzle = GRID_A.copy()
+    puzzle[0] = 0  # 4 blanks
+    answer = GRID_A.copy()
+    answer[0, 0], answer[1, 1] = 2, 1  # one blank wrong; one given overwritten (not a blank)
+    metric = CellAccuracy()
+    metric.update(TASK.encode(puzzle[None]), TASK.encode(answer[None]), TASK.encode(GRID_A[None]))
+    assert metric.compute().item() == 3 / 4
+
+
+def test_exact_match_per_budget_keeps_budgets_apart() -> None:
+    puzzle = GRID_A.copy()
+    puzzle[2:] = 0
+    inputs = TASK.encode(np.stack([puzzle, puzzle]))
+    wrong = TASK.encode(np.zeros((4, 4), dtype=int))
+    metric = ExactMatchPerBudget(TASK, ["1", "4"])
+    metric.update(inputs, {"1": torch.stack([wrong, TASK.encode(GRID_A)]), "4": TASK.encode(np.stack([GRID_B, GRID_A]))})
+    rates = metric.compute()
+    assert rates["1"].item() == 0.5 and rates["4"].item() == 1.0

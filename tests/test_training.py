@@ -1,0 +1,114 @@
+"""End-to-end training behaviour: the loss falls, a seed fixes the numbers, eval reports per budget, DDP runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.conftest import REPO, TINY
+from zoo.checkpoints import load_checkpoint
+from zoo.cli import main
+
+QUICKSTART = str(REPO / "recipes" / "quickstart.yaml")
+SMALL_MODEL = ["--model.init_args.width", "32", "--model.init_args.expansion", "1.0"]
+
+
+def fit(root: Path, *extra: str) -> dict:
+    main([
+        "fit", "-c", QUICKSTART, *TINY, *SMALL_MODEL, "--trainer.default_root_dir", str(root),
+        "--trainer.logger", "false", "--trainer.val_check_interval", "10", *extra,
+    ])
+    return json.loads((root / "results.json").read_text())
+
+
+def test_short_training_lowers_the_loss(tmp_path: Path) -> None:
+    from zoo.data import TaskDataModule
+    from zoo.models import RecursiveReasoner
+    from zoo.regimes import DeepSupervision
+
+    torch.manual_seed(0)
+    task = {"name": "sudoku", "size": 4, "givens": 8}
+    data = TaskDataModule(task, train_count=64, val_count=0, test_count=0, batch_size=32)
+    model = RecursiveReasoner(task, DeepSupervision(max_steps=2), width=32, cycles=1, latent_updates=1, ema_decay=0)
+    model.log = lambda *args, **kwargs: None  # logging needs a Trainer; the loop below is a plain one
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    batch = next(iter(data.train_dataloader()))
+    losses = []
+    for step in range(60):
+        loss = model.training_step(batch, step)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert sum(losses[-5:]) / 5 < 0.6 * sum(losses[:5]) / 5
+
+
+def test_same_seed_same_numbers(tmp_path: Path) -> None:
+    first = fit(tmp_path / "a", "--trainer.max_steps", "12")
+    second = fit(tmp_path / "b", "--trainer.max_steps", "12")
+    other = fit(tmp_path / "c", "--trainer.max_steps", "12", "--seed_everything", "1")
+    assert first["exact_match"] == second["exact_match"]
+    assert first["cell_accuracy_at_largest_budget"] == second["cell_accuracy_at_largest_budget"]
+    weights_a = load_checkpoint(next((tmp_path / "a").rglob("*.ckpt"))).state_dict()
+    weights_b = load_checkpoint(next((tmp_path / "b").rglob("*.ckpt"))).state_dict()
+    weights_c = load_checkpoint(next((tmp_path / "c").rglob("*.ckpt"))).state_dict()
+    assert all(torch.equal(weights_a[k], weights_b[k]) for k in weights_a)
+    assert not all(torch.equal(weights_a[k], weights_c[k]) for k in weights_a)
+
+
+def test_eval_reports_each_budget_next_to_the_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    fit(tmp_path, "--trainer.max_steps", "10")
+    checkpoint = next(tmp_path.rglob("*.ckpt"))
+    main(["eval", str(checkpoint), "--budgets", "1,3", "--count", "16", "--task.givens", "12"])
+    results = json.loads((checkpoint.parent / "results.json").read_text())
+    assert list(results["exact_match"]) == ["1", "3"]
+    assert results["task"]["givens"] == 12 and results["puzzles"] == 16
+    assert (checkpoint.parent / "budget_curve.png").stat().st_size > 0
+    table = capsys.readouterr().out
+    assert "budget" in table and "exact match" in table
+
+
+def test_eval_refuses_another_board_size_and_missing_files(tmp_path: Path) -> None:
+    fit(tmp_path, "--trainer.max_steps", "10")
+    checkpoint = str(next(tmp_path.rglob("*.ckpt")))
+    with pytest.raises(SystemExit, match="cannot read .*override difficulty options only"):
+        main(["eval", checkpoint, "--task.size", "9", "--task.givens", "30"])
+    with pytest.raises(SystemExit, match="no checkpoint at .*zoo fit"):
+        main(["eval", str(tmp_path / "missing.ckpt")])
+    with pytest.raises(SystemExit, match="bad budget"):
+        main(["eval", checkpoint, "--budgets", "1,two"])
+
+
+class Payload:
+    """Any class: unpickling it would import and run code from the file's say-so."""
+
+
+def test_eval_refuses_pickled_objects(tmp_path: Path) -> None:
+    bad = tmp_path / "evil.ckpt"
+    torch.save({"zoo": {"family": "x"}, "payload": Payload()}, bad)
+    with pytest.raises(SystemExit, match="loads without unpickling"):
+        main(["eval", str(bad)])
+
+
+@pytest.mark.slow
+def test_ddp_two_processes_on_cpu(tmp_path: Path) -> None:
+    """Two gloo processes train, validate and test together; rank 0 writes the checkpoint and results."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    command = [
+        sys.executable, "-m", "zoo.cli", "fit", "-c", QUICKSTART, *TINY, *SMALL_MODEL,
+        "--trainer.devices", "2", "--trainer.strategy", "ddp", "--trainer.max_steps", "6",
+        "--trainer.val_check_interval", "3", "--trainer.logger", "false",
+        "--trainer.default_root_dir", str(tmp_path),
+    ]
+    completed = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["global_step"] == 6
+    checkpoint = torch.load(next(tmp_path.rglob("*.ckpt")), weights_only=True)
+    assert checkpoint["global_step"] == 6
