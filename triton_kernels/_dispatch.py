@@ -453,8 +453,8 @@ def loop_configs(*, stash: bool = False) -> Callable[[], list]:
 
     def make() -> list:
         out = []
-        for block, warps in ((4096, 8), (4096, 16), (8192, 16), (8192, 32)):
-            for per_sm in (0, 1, 2):
+        for block, warps in ((4096, 8), (8192, 16), (8192, 32)):
+            for per_sm in (0, 1):
                 for st in (False, True) if stash else (False,):
                     meta = {"BLOCK_D": block, "PER_SM": per_sm}
                     if stash:
