@@ -11,6 +11,7 @@ below.
 """
 
 from .base import Task, get, names, register
+from .nqueens import NQueens
 from .sudoku import Sudoku
 
 __all__ = ["Task", "Sudoku", "get", "names", "register"]
