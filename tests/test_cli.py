@@ -36,7 +36,7 @@ def test_every_recipe_runs_one_step(recipe: Path, tmp_path: Path) -> None:
 def test_fit_writes_results_json_per_budget(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run_zoo(
         "fit", "-c", str(QUICKSTART), *TINY, "--trainer.max_steps", "4", "--trainer.default_root_dir", str(tmp_path),
-        "--trainer.logger", "false", "--trainer.enable_checkpointing", "false",
+        "--trainer.logger", "false",
     )
     results = json.loads((tmp_path / "results.json").read_text())
     assert set(results["exact_match"]) == {"1", "2", "4", "8", "16"}

@@ -1,28 +1,19 @@
 """Shared setup for the kernel tests.
 
 The Triton kernels run here on CUDA when a GPU is present, and otherwise on the CPU through the Triton
-interpreter. The interpreter must be switched on (``TRITON_INTERPRET=1``) before ``triton`` is first
-imported, so this file sets it at import when there is no GPU and triton is not loaded yet. It does not
-set ``ZOO_KERNELS``: the tests force Triton per test (fixture ``forced``), so other tests in the same
-pytest process keep the default dispatch.
-
-If triton was already imported without the interpreter (another test package imported Lightning, which
-imports triton, before this directory was collected), the in-process kernel tests skip with that reason
-and ``test_kernels_subprocess.py`` reruns this directory in a fresh interpreter-mode process.
+interpreter, which `tests/conftest.py` switches on (``TRITON_INTERPRET=1``) before anything imports
+triton. ``ZOO_KERNELS`` is not set process-wide: the tests force Triton per test (fixture ``forced``), so
+other tests in the same pytest process keep the default dispatch.
 """
 
 from __future__ import annotations
 
-import os
-import sys
 import types
 
 import pytest
 import torch
 
 HAS_CUDA = torch.cuda.is_available()
-if not HAS_CUDA and "triton" not in sys.modules:
-    os.environ.setdefault("TRITON_INTERPRET", "1")
 
 from triton_kernels import _dispatch  # noqa: E402
 
@@ -43,7 +34,7 @@ SKIP_REASON = (
     "triton is not importable"
     if not _dispatch.HAS_TRITON
     else "Triton interpreter not active in this process (triton was imported before TRITON_INTERPRET=1 "
-    "could be set) and no CUDA; test_kernels_subprocess.py reruns these tests in a fresh process"
+    "could be set) and no CUDA: run pytest from the repository so tests/conftest.py sets it first"
 )
 
 

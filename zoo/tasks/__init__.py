@@ -14,4 +14,4 @@ from .base import Task, get, names, register
 from .nqueens import NQueens
 from .sudoku import Sudoku
 
-__all__ = ["Task", "Sudoku", "get", "names", "register"]
+__all__ = ["NQueens", "Sudoku", "Task", "get", "names", "register"]
