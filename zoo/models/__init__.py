@@ -1,6 +1,8 @@
 """Model families: one LightningModule each, with a `think(inputs, budget)` procedure."""
 
 from zoo.models.base import ReasoningFamily, Thought
+from zoo.models.energy import EnergyTransformer
+from zoo.models.generative import GenerativeRecursiveReasoner
 from zoo.models.recursive import RecursiveReasoner
 
-__all__ = ["ReasoningFamily", "RecursiveReasoner", "Thought"]
+__all__ = ["EnergyTransformer", "GenerativeRecursiveReasoner", "ReasoningFamily", "RecursiveReasoner", "Thought"]

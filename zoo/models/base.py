@@ -29,7 +29,10 @@ class Thought:
         logits: [B, L, V] logits of the final answer.
         trail: [S, B, L] the answer after each of the S steps (trail[-1] == answer).
         halt_logits: [S, B] halting head after each step, for families that halt.
-        energies: [S, B] energy after each step, for energy-based families.
+        energies: [S, B] energy of the answer after each step, for energy-based families.
+        candidates: [S, N, B, L] each of N samples' answer after each step, for families that sample.
+        candidate_energies: [S, N, B] their energies (lower is better), where the family has an energy.
+        candidate_scores: [S, N, B] the family's own score of each (higher is better), e.g. a value head.
     """
 
     answer: Tensor
@@ -37,6 +40,9 @@ class Thought:
     trail: Tensor
     halt_logits: Tensor | None = None
     energies: Tensor | None = None
+    candidates: Tensor | None = None
+    candidate_energies: Tensor | None = None
+    candidate_scores: Tensor | None = None
 
 
 def class_path(obj: object) -> str:
@@ -167,14 +173,16 @@ class ReasoningFamily(L.LightningModule):
             for ema, live in zip(self.ema_model.buffers(), self.model.buffers()):
                 ema.copy_(live)
 
+    def parameter_groups(self) -> list[dict[str, Any]]:
+        """AdamW groups: weight decay on matrices only. Families add groups (e.g. a learning-rate multiplier)."""
+        trained = [p for p in self.model.parameters() if p.requires_grad]
+        return [
+            {"params": [p for p in trained if p.ndim >= 2], "weight_decay": self.hparams.weight_decay},
+            {"params": [p for p in trained if p.ndim < 2], "weight_decay": 0.0},
+        ]
+
     def configure_optimizers(self) -> Any:
-        matrices = [p for p in self.model.parameters() if p.requires_grad and p.ndim >= 2]
-        others = [p for p in self.model.parameters() if p.requires_grad and p.ndim < 2]
-        optimizer = torch.optim.AdamW(
-            [{"params": matrices, "weight_decay": self.hparams.weight_decay}, {"params": others, "weight_decay": 0.0}],
-            lr=self.hparams.lr,
-            betas=tuple(self.hparams.betas),
-        )
+        optimizer = torch.optim.AdamW(self.parameter_groups(), lr=self.hparams.lr, betas=tuple(self.hparams.betas))
         total = self.trainer.estimated_stepping_batches if self._trainer is not None else math.inf
         warmup, floor = self.hparams.warmup_steps, self.hparams.lr_min_ratio
 

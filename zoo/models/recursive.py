@@ -104,11 +104,15 @@ class RecursiveReasoner(ReasoningFamily):
             raise ValueError(f"cycles and latent_updates must be >= 1, got {cycles} and {latent_updates}")
         self.regime = instantiate_regime(regime) if regime is not None else DeepSupervision()
         self._save_hparams(self.regime)
-        self.model = RecursiveNet(
-            self.task.vocab_size, self.task.num_cells, width, depth, mixer, heads, expansion
-        )
+        self.model = self.build_model()
         self._init_ema()
         self._carry: dict[str, Tensor] | None = None
+
+    def build_model(self) -> RecursiveNet:
+        hp = self.hparams
+        return RecursiveNet(
+            self.task.vocab_size, self.task.num_cells, hp.width, hp.depth, hp.mixer, hp.heads, hp.expansion
+        )
 
     # ---- one supervision step ----------------------------------------------------------------------
 

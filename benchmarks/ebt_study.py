@@ -1,0 +1,120 @@
+"""EBT study (docs/results/ebt.md): thinking curve, the paper's regulariser ablation at our scale, and a
+same-parameter, same-training-steps comparison with the deterministic recursive reasoner.
+
+    python -m benchmarks.ebt_study                 # ~40 min on 2 CPU cores
+    python -m benchmarks.ebt_study --arms full     # one arm
+
+Each arm trains through `zoo fit` on the 6x6 recipe and is measured by `zoo eval` on the same 256
+held-out puzzles; results go to benchmarks/results/ebt-study-<machine>.json and a markdown table is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from zoo.checkpoints import load_checkpoint
+from zoo.results import describe_machine
+
+RECIPE = "recipes/ebt/sudoku6-energy-descent.yaml"
+BASELINE_RECIPE = "recipes/quickstart.yaml"
+REGIME = "--model.init_args.regime.init_args."
+ARMS: dict[str, list[str]] = {
+    "full": [],
+    "no_random_step_size": [REGIME + "random_step_size", "1.0"],
+    "no_random_step_count": [REGIME + "random_steps", "false"],
+    "no_langevin_noise": [REGIME + "noise_scale", "0.0"],
+}
+EBT_BUDGETS = "1,2,4,8,16,32,1x4,4x4,16x4,1x16,4x16,16x16"
+TRM_BUDGETS = "1,2,4,8,16"
+
+
+def zoo(*words: str) -> None:
+    command = [sys.executable, "-m", "zoo.cli", *words]
+    print("$ zoo " + " ".join(words), flush=True)
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+
+
+def train_and_eval(name: str, recipe: str, overrides: list[str], budgets: str, root: Path, count: int) -> dict:
+    run_dir = root / name
+    started = time.monotonic()
+    zoo("fit", "-c", recipe, *overrides, "--trainer.default_root_dir", str(run_dir), "--trainer.logger", "false",
+        "--trainer.enable_progress_bar", "false")
+    fit_seconds = time.monotonic() - started
+    checkpoint = run_dir / "checkpoints" / "last.ckpt"
+    zoo("eval", str(checkpoint), "--budgets", budgets, "--count", str(count), "--out", str(run_dir / "eval"))
+    results = json.loads((run_dir / "eval" / "results.json").read_text())
+    model = load_checkpoint(checkpoint)
+    return {
+        "overrides": overrides,
+        "parameters": sum(p.numel() for p in model.model.parameters()),
+        "fit_seconds": round(fit_seconds, 1),
+        "exact_match": results["exact_match"],
+        "command": f"zoo fit -c {recipe} {' '.join(overrides)}; zoo eval CKPT --budgets {budgets} --count {count}",
+    }
+
+
+def matched_width(ebt_parameters: int) -> int:
+    """Width of the recursive reasoner whose parameter count is closest to the EBT's."""
+    from zoo.models import RecursiveReasoner
+
+    task = {"name": "sudoku", "size": 6, "givens": 10}
+    def count(width: int) -> int:
+        model = RecursiveReasoner(task, width=width, expansion=2.0, cycles=2, latent_updates=2)
+        return sum(p.numel() for p in model.model.parameters())
+    return min(range(32, 257, 8), key=lambda width: abs(count(width) - ebt_parameters))
+
+
+def markdown(study: dict) -> str:
+    lines = ["| arm | params | 1 | 2 | 4 | 8 | 16 | 32 | 16x4 | 16x16 |", "|---" * 10 + "|"]
+    for name, arm in study["arms"].items():
+        exact = arm["exact_match"]
+        cells = [f"{exact[k]:.3f}" if k in exact else "–" for k in ("1", "2", "4", "8", "16", "32", "16x4", "16x16")]
+        lines.append(f"| {name} | {arm['parameters']:,} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--arms", default=",".join([*ARMS, "recursive_baseline"]))
+    parser.add_argument("--count", type=int, default=256)
+    parser.add_argument("--root", type=Path, default=Path("runs/ebt-study"))
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    machine = describe_machine()
+    slug = re.sub(r"[^a-z0-9]+", "-", ("cuda" if torch.cuda.is_available() else "cpu").lower())
+    out = args.out or Path("benchmarks/results") / f"ebt-study-{slug}.json"
+    study = json.loads(out.read_text()) if out.exists() else {"arms": {}}
+    study["machine"] = machine
+    for name in args.arms.split(","):
+        if name == "recursive_baseline":
+            ebt = study["arms"].get("full") or train_and_eval("full", RECIPE, [], EBT_BUDGETS, args.root, args.count)
+            study["arms"]["full"] = ebt
+            width = matched_width(ebt["parameters"])
+            overrides = ["--model.init_args.width", str(width), "--trainer.max_steps", str(ebt_steps()),
+                         "--trainer.val_check_interval", "200"]
+            study["arms"][name] = train_and_eval(name, BASELINE_RECIPE, overrides, TRM_BUDGETS, args.root, args.count)
+        else:
+            study["arms"][name] = train_and_eval(name, RECIPE, ARMS[name], EBT_BUDGETS, args.root, args.count)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(study, indent=2) + "\n")
+    print(markdown(study))
+    print(f"written: {out}")
+
+
+def ebt_steps() -> int:
+    """Training steps of the EBT recipe, so the baseline trains for as many."""
+    match = re.search(r"max_steps:\s*(\d+)", Path(RECIPE).read_text())
+    assert match, f"no max_steps in {RECIPE}"
+    return int(match.group(1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""Energy descent (EBT style): train an energy landscape by unrolling the descent that thinks with it.
+
+The loss is the cross-entropy of the prediction after each descent step (or the last), backpropagated
+through the unrolled steps (second order: the descent direction is itself a gradient of the energy). The
+regularisers that made "thinking longer" work in the EBT paper are options here: a random step count, a
+random step size per position, Langevin noise on the logits, and a replay buffer of final predictions
+used as warm starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import torch
+
+from zoo.regimes.base import Regime
+
+
+@dataclass
+class EnergyDescent(Regime):
+    """Settings of unrolled energy descent.
+
+    Attributes:
+        steps: descent steps per training example (the maximum when `random_steps`).
+        random_steps: draw the step count uniformly from [min_steps, steps] per batch.
+        min_steps: smallest random step count.
+        step_size: initial α of `y ← y − α·∂E/∂y` (an nn.Parameter of the family, clamped ≥ 1e-4).
+        learn_step_size: whether α is trained.
+        step_size_lr_multiplier: α's learning rate is the family's lr times this.
+        random_step_size: scale α per position by a factor drawn uniformly in [1/s, s] with s = this
+            (1.0 disables).
+        noise_scale: σ of Langevin noise added to the logits before the softmax of each training step.
+        clip: clamp of the per-element change before scaling by α (None: no clamp).
+        truncate: keep the graph through the last step only (earlier steps are detached).
+        loss_on: "all" (mean cross-entropy over steps) or "last".
+        replay_size: FIFO buffer of final predictions (0 disables); replayed examples start from their
+            stored logits instead of noise.
+        replay_fraction: fraction of each batch taken from the buffer once it is full enough.
+        init_scale: standard deviation of the random initial logits.
+    """
+
+    steps: int = 4
+    random_steps: bool = True
+    min_steps: int = 2
+    step_size: float = 100.0
+    learn_step_size: bool = True
+    step_size_lr_multiplier: float = 10.0
+    random_step_size: float = 2.0
+    noise_scale: float = 0.1
+    clip: float | None = None
+    truncate: bool = False
+    loss_on: Literal["all", "last"] = "all"
+    replay_size: int = 0
+    replay_fraction: float = 0.5
+    init_scale: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.min_steps <= self.steps:
+            raise ValueError(f"need 1 <= min_steps <= steps, got min_steps={self.min_steps}, steps={self.steps}")
+        if self.random_step_size < 1.0:
+            raise ValueError(f"random_step_size is a spread factor >= 1 (1 disables), got {self.random_step_size}")
+        if self.loss_on not in ("all", "last"):
+            raise ValueError(f"loss_on must be 'all' or 'last', got {self.loss_on!r}")
+        if not 0.0 <= self.replay_fraction < 1.0:
+            raise ValueError(f"replay_fraction must be in [0, 1), got {self.replay_fraction}")
+
+    def step_count(self) -> int:
+        """Descent steps for this batch."""
+        if not self.random_steps:
+            return self.steps
+        return int(torch.randint(self.min_steps, self.steps + 1, ()).item())
+
+    def step_scale(self, shape: torch.Size, device: torch.device) -> torch.Tensor | None:
+        """Per-position factors on α, uniform in [1/s, s] ([B, L]), or None when disabled."""
+        spread = self.random_step_size
+        if spread == 1.0:
+            return None
+        return torch.empty(shape, device=device).uniform_(1.0 / spread, spread)

@@ -1,0 +1,57 @@
+"""Variational deep supervision (GRAM style): a latent noise on the recursion, inferred from the target.
+
+During training the noise ε added to the high-level state is drawn from a posterior q(ε | u, y) that sees
+the target y; the loss is the answer's cross-entropy plus β·KL(q‖p) against the learned prior p(ε | u),
+with KL balancing (`balance·KL(sg q‖p) + (1 − balance)·KL(q‖sg p)`). At inference the prior is sampled,
+so different samples can land on different valid answers. The halting head and value head train beside.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from zoo.regimes.deep_supervision import DeepSupervision
+
+
+@dataclass
+class VariationalRecursion(DeepSupervision):
+    """Deep supervision with a latent posterior.
+
+    Attributes:
+        beta: weight of the KL term (GRAM: Sudoku 0.1, N-Queens 0.07).
+        kl_balance: share of the KL gradient that moves the prior (0.8 in GRAM).
+        posterior: sample training noise from the posterior (False: from the prior, no KL; an ablation).
+        value_loss_weight: weight of the value head's loss (it predicts whether the answer is valid).
+        max_steps, halt_exploration, halt_loss_weight: see DeepSupervision.
+    """
+
+    beta: float = 0.1
+    kl_balance: float = 0.8
+    posterior: bool = True
+    value_loss_weight: float = 0.5
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.beta < 0 or not 0.0 <= self.kl_balance <= 1.0:
+            raise ValueError(f"need beta >= 0 and kl_balance in [0, 1], got beta={self.beta}, kl_balance={self.kl_balance}")
+
+    def variational_loss(
+        self, logits: Tensor, targets: Tensor, halt_logits: Tensor, kl: Tensor, value_logits: Tensor, valid: Tensor
+    ) -> tuple[Tensor, dict[str, Tensor]]:
+        """Reconstruction + β·KL + halting + value losses.
+
+        Args:
+            logits: [B, L, V]; targets: [B, L]; halt_logits: [B].
+            kl: [B] KL(q‖p) summed over cells (zeros when there is no posterior).
+            value_logits: [B] value head; valid: [B] whether the answer solves the puzzle (its target).
+        """
+        loss, stats = self.loss(logits, targets, halt_logits)
+        value_loss = F.binary_cross_entropy_with_logits(value_logits.float(), valid.float())
+        kl_mean = kl.float().mean()
+        loss = loss + self.beta * kl_mean + self.value_loss_weight * value_loss
+        stats.update(kl=kl_mean.detach(), value_loss=value_loss.detach(), valid=valid.float().mean())
+        return loss, stats
