@@ -13,7 +13,7 @@ from zoo import tasks
 from zoo.budget import Budget, parse_budgets
 from zoo.checkpoints import load_checkpoint
 from zoo.data import TaskDataModule
-from zoo.metrics import ExactMatchPerBudget
+from zoo.metrics import ExactMatchPerBudget, SolutionCoverage
 from zoo.models import ReasoningFamily
 from zoo.results import describe_machine, write_results
 
@@ -62,16 +62,24 @@ def evaluation_task(model: ReasoningFamily, overrides: dict[str, Any]) -> tasks.
 @torch.no_grad()
 def evaluate(
     model: ReasoningFamily, task: tasks.Task, budgets: list[Budget], count: int, seed: int, batch_size: int
-) -> dict[str, float]:
-    """Verified exact match per budget label on `count` held-out puzzles of `task`."""
+) -> dict[str, dict[str, float]]:
+    """On `count` held-out puzzles of `task`: verified exact match per budget label and, for families that
+    sample, coverage@N and diversity per budget with N > 1."""
     data = TaskDataModule(task.spec(), train_count=0, val_count=0, test_count=count, seed=seed, eval_batch_size=batch_size)
     data.prepare_data()
     data.setup()
-    metric = ExactMatchPerBudget(task, [b.label for b in budgets])
+    exact = ExactMatchPerBudget(task, [b.label for b in budgets])
+    coverage: dict[str, SolutionCoverage] = {}
     for batch in data.test_dataloader():
         inputs = batch["inputs"].to(model.device)
-        metric.update(inputs, model.answers_per_budget(inputs, budgets))
-    return {label: float(rate) for label, rate in metric.compute().items()}
+        exact.update(inputs, model.answers_per_budget(inputs, budgets))
+        for label, samples in model.samples_per_budget(inputs, budgets).items():
+            coverage.setdefault(label, SolutionCoverage(task)).update(inputs, samples)
+    results = {"exact_match": {label: float(rate) for label, rate in exact.compute().items()}}
+    for label, metric in coverage.items():
+        for name, value in metric.compute().items():
+            results.setdefault(name, {})[label] = float(value)
+    return results
 
 
 def main(argv: Sequence[str]) -> None:
@@ -86,6 +94,8 @@ def main(argv: Sequence[str]) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the held-out puzzles (default 0)")
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--out", type=Path, default=None, help="directory for results.json and the plot (default: next to the model)")
+    parser.add_argument("--selection", choices=("value", "vote", "oracle", "puzzle", "cell"), default=None,
+                        help="how a sampling family picks one answer among samples (oracle = the task's verifier)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args, extra = parser.parse_known_args(argv)
     try:
@@ -94,13 +104,18 @@ def main(argv: Sequence[str]) -> None:
         task = evaluation_task(model, parse_task_overrides(extra))
     except (FileNotFoundError, ValueError) as error:
         raise SystemExit(f"zoo eval: {error}") from None
+    if args.selection is not None:
+        if "selection" not in model.hparams:
+            raise SystemExit(f"zoo eval: {type(model).__name__} has no selection among samples")
+        model.hparams.selection = args.selection
     started = time.monotonic()
-    exact = evaluate(model, task, budgets, args.count, args.seed, args.batch_size)
+    measured = evaluate(model, task, budgets, args.count, args.seed, args.batch_size)
     results = {
         "family": type(model).__name__,
         "task": task.spec(),
         "model": str(args.model),
-        "exact_match": exact,
+        "selection": model.hparams.get("selection"),
+        **measured,
         "puzzles": args.count,
         "seed": args.seed,
         "eval_seconds": round(time.monotonic() - started, 1),

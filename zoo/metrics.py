@@ -89,3 +89,37 @@ class ExactMatchPerBudget(Metric):
     def compute(self) -> dict[str, Tensor]:
         rates = self.correct.float() / self.total.clamp(min=1)
         return {label: rates[index] for index, label in enumerate(self.budget_labels)}
+
+
+class SolutionCoverage(Metric):
+    """How much of a puzzle's solution set N samples reach, and how varied they are.
+
+    coverage@N = distinct valid answers ÷ min(N, number of solutions), averaged over puzzles;
+    diversity = distinct answers (valid or not) ÷ N. Solutions are enumerated exactly by the task (up to N).
+    """
+
+    full_state_update = False
+
+    def __init__(self, task: Task) -> None:
+        super().__init__()
+        self.task = task
+        self.add_state("coverage", torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("diversity", torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("total", torch.tensor(0), dist_reduce_fx="sum")
+
+    def update(self, inputs: Tensor, samples: Tensor) -> None:
+        """inputs: [B, L] puzzles; samples: [N, B, L] N answers to each."""
+        count = samples.shape[0]
+        puzzles = self.task.decode(inputs.cpu())
+        answers = self.task.decode(samples.cpu())  # [N, B, n, n]
+        for index, puzzle in enumerate(puzzles):
+            distinct = {answer.tobytes(): answer for answer in answers[:, index]}
+            valid = sum(self.task.verify(puzzle, answer) for answer in distinct.values())
+            reachable = min(count, len(self.task.solutions(puzzle, limit=count)))
+            self.coverage += valid / max(reachable, 1)
+            self.diversity += len(distinct) / count
+        self.total += len(puzzles)
+
+    def compute(self) -> dict[str, Tensor]:
+        total = self.total.clamp(min=1)
+        return {"coverage": (self.coverage / total).float(), "diversity": (self.diversity / total).float()}

@@ -22,10 +22,13 @@ def describe_machine() -> str:
     return f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}"
 
 
-def format_table(exact_match: dict[str, float]) -> str:
-    """Two-column text table: budget, verified exact match."""
-    lines = [f"{'budget':>8}  {'exact match':>11}"]
-    lines += [f"{label:>8}  {rate:>11.3f}" for label, rate in exact_match.items()]
+def format_table(results: dict[str, Any]) -> str:
+    """Text table: budget, verified exact match, and coverage and diversity where measured."""
+    columns = [name for name in ("exact_match", "coverage", "diversity") if name in results]
+    lines = [f"{'budget':>8}" + "".join(f"  {name.replace('_', ' '):>11}" for name in columns)]
+    for label in results["exact_match"]:
+        cells = [results[name].get(label) for name in columns]
+        lines.append(f"{label:>8}" + "".join(f"  {'':>11}" if v is None else f"  {v:>11.3f}" for v in cells))
     return "\n".join(lines)
 
 
@@ -64,7 +67,7 @@ def write_results(results: dict[str, Any], directory: Path) -> Path:
     path.write_text(json.dumps(results, indent=2) + "\n")
     title = f"{results.get('family', '')} on {results.get('task', '')}"
     plot_budget_curve(results["exact_match"], directory / "budget_curve.png", title)
-    print(format_table(results["exact_match"]))
+    print(format_table(results))
     print(f"results: {path}")
     return path
 

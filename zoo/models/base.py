@@ -109,11 +109,21 @@ class ReasoningFamily(L.LightningModule):
         """Answer puzzles `inputs` ([B, L] token ids) within `budget`."""
 
     def answers_per_budget(self, inputs: Tensor, budgets: Sequence[Budget]) -> dict[str, Tensor]:
-        """Answers [B, L] at each budget. Default: one think at the largest step count, read along its trail."""
-        if any(b.samples != 1 for b in budgets):
-            raise ValueError(f"{type(self).__name__} has no samples axis: give budgets as step counts")
+        """Answers [B, L] at each budget. Default: one think at the largest step count, read along its trail.
+
+        A deterministic family's N samples would all be the same answer, so samples do not change it.
+        """
         trail = self.think(inputs, max(b.steps for b in budgets)).trail
         return {b.label: trail[b.steps - 1] for b in budgets}
+
+    def samples_per_budget(self, inputs: Tensor, budgets: Sequence[Budget]) -> dict[str, Tensor]:
+        """Every sample's answer [N, B, L] at each budget with N > 1, for coverage. A deterministic family's
+        samples are N copies of its one answer; sampling families override this."""
+        sampled = [b for b in budgets if b.samples > 1]
+        if not sampled:
+            return {}
+        answers = self.answers_per_budget(inputs, sampled)
+        return {b.label: answers[b.label].expand(b.samples, *answers[b.label].shape) for b in sampled}
 
     @torch.no_grad()
     def solve(self, boards: np.ndarray, budget: Budget | int = 16) -> np.ndarray:

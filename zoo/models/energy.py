@@ -213,6 +213,14 @@ class EnergyTransformer(ReasoningFamily):
             answers[budget.label] = chosen[0]
         return answers
 
+    def samples_per_budget(self, inputs: Tensor, budgets: Sequence[Budget]) -> dict[str, Tensor]:
+        """All N descended answers [N, B, L] at each budget with N > 1."""
+        sampled = [b for b in budgets if b.samples > 1]
+        if not sampled:
+            return {}
+        candidates, _, _ = self._descend_samples(inputs, Budget(max(b.steps for b in sampled), max(b.samples for b in sampled)))
+        return {b.label: candidates[b.steps - 1, : b.samples] for b in sampled}
+
     # ---- the energy as a verifier ------------------------------------------------------------------
 
     @torch.no_grad()

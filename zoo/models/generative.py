@@ -215,3 +215,12 @@ class GenerativeRecursiveReasoner(RecursiveReasoner):
             b.label: self.select(inputs, candidates[b.steps - 1, : b.samples], values[b.steps - 1, : b.samples])
             for b in budgets
         }
+
+    def samples_per_budget(self, inputs: Tensor, budgets: Sequence[Budget]) -> dict[str, Tensor]:
+        """All N sampled answers [N, B, L] at each budget with N > 1."""
+        sampled = [b for b in budgets if b.samples > 1]
+        if not sampled:
+            return {}
+        candidates, _ = self._sample(inputs, Budget(max(b.steps for b in sampled), max(b.samples for b in sampled)))
+        return {b.label: candidates[b.steps - 1, : b.samples] for b in sampled}
+
