@@ -11,16 +11,10 @@ held-out puzzles; results go to benchmarks/results/ebt-study-<machine>.json and 
 from __future__ import annotations
 
 import argparse
-import json
 import re
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import torch
-
-from zoo.checkpoints import load_checkpoint
+from benchmarks.runs import device_slug, load_study, measure, parameters, save_study, train
 from zoo.results import describe_machine
 
 RECIPE = "recipes/ebt/sudoku6-energy-descent.yaml"
@@ -36,25 +30,12 @@ EBT_BUDGETS = "1,2,4,8,16,32,1x4,4x4,16x4,1x16,4x16,16x16"
 TRM_BUDGETS = "1,2,4,8,16"
 
 
-def zoo(*words: str) -> None:
-    command = [sys.executable, "-m", "zoo.cli", *words]
-    print("$ zoo " + " ".join(words), flush=True)
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-
-
 def train_and_eval(name: str, recipe: str, overrides: list[str], budgets: str, root: Path, count: int) -> dict:
-    run_dir = root / name
-    started = time.monotonic()
-    zoo("fit", "-c", recipe, *overrides, "--trainer.default_root_dir", str(run_dir), "--trainer.logger", "false",
-        "--trainer.enable_progress_bar", "false")
-    fit_seconds = time.monotonic() - started
-    checkpoint = run_dir / "checkpoints" / "last.ckpt"
-    zoo("eval", str(checkpoint), "--budgets", budgets, "--count", str(count), "--out", str(run_dir / "eval"))
-    results = json.loads((run_dir / "eval" / "results.json").read_text())
-    model = load_checkpoint(checkpoint)
+    checkpoint, fit_seconds = train(name, recipe, overrides, root)
+    results = measure(checkpoint, budgets, count, root / name / "eval")
     return {
         "overrides": overrides,
-        "parameters": sum(p.numel() for p in model.model.parameters()),
+        "parameters": parameters(checkpoint),
         "fit_seconds": round(fit_seconds, 1),
         "exact_match": results["exact_match"],
         "command": f"zoo fit -c {recipe} {' '.join(overrides)}; zoo eval CKPT --budgets {budgets} --count {count}",
@@ -88,11 +69,9 @@ def main() -> None:
     parser.add_argument("--root", type=Path, default=Path("runs/ebt-study"))
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
-    machine = describe_machine()
-    slug = re.sub(r"[^a-z0-9]+", "-", ("cuda" if torch.cuda.is_available() else "cpu").lower())
-    out = args.out or Path("benchmarks/results") / f"ebt-study-{slug}.json"
-    study = json.loads(out.read_text()) if out.exists() else {"arms": {}}
-    study["machine"] = machine
+    out = args.out or Path("benchmarks/results") / f"ebt-study-{device_slug()}.json"
+    study = load_study(out)
+    study["machine"] = describe_machine()
     for name in args.arms.split(","):
         if name == "recursive_baseline":
             ebt = study["arms"].get("full") or train_and_eval("full", RECIPE, [], EBT_BUDGETS, args.root, args.count)
@@ -103,8 +82,7 @@ def main() -> None:
             study["arms"][name] = train_and_eval(name, BASELINE_RECIPE, overrides, TRM_BUDGETS, args.root, args.count)
         else:
             study["arms"][name] = train_and_eval(name, RECIPE, ARMS[name], EBT_BUDGETS, args.root, args.count)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(study, indent=2) + "\n")
+        save_study(study, out)
     print(markdown(study))
     print(f"written: {out}")
 

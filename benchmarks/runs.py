@@ -1,0 +1,51 @@
+"""Shared plumbing of the studies: train an arm through `zoo fit`, measure it with `zoo eval`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from zoo.checkpoints import load_checkpoint
+
+
+def zoo(*words: str) -> None:
+    """Run the `zoo` command in a fresh process, echoing it."""
+    print("$ zoo " + " ".join(words), flush=True)
+    subprocess.run([sys.executable, "-m", "zoo.cli", *words], check=True, stdout=subprocess.DEVNULL)
+
+
+def train(name: str, recipe: str, overrides: list[str], root: Path) -> tuple[Path, float]:
+    """`zoo fit` one arm into root/name; returns its last checkpoint and the training wall time."""
+    run_dir = root / name
+    started = time.monotonic()
+    zoo("fit", "-c", recipe, *overrides, "--trainer.default_root_dir", str(run_dir), "--trainer.logger", "false",
+        "--trainer.enable_progress_bar", "false")
+    return run_dir / "checkpoints" / "last.ckpt", time.monotonic() - started
+
+
+def measure(checkpoint: Path, budgets: str, count: int, out: Path, *extra: str) -> dict:
+    """`zoo eval` a checkpoint; returns its results.json."""
+    zoo("eval", str(checkpoint), "--budgets", budgets, "--count", str(count), "--out", str(out), *extra)
+    return json.loads((out / "results.json").read_text())
+
+
+def parameters(checkpoint: Path) -> int:
+    return sum(p.numel() for p in load_checkpoint(checkpoint).model.parameters())
+
+
+def device_slug() -> str:
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def load_study(path: Path) -> dict:
+    return json.loads(path.read_text()) if path.exists() else {"arms": {}}
+
+
+def save_study(study: dict, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(study, indent=2) + "\n")
