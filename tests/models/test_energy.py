@@ -123,3 +123,15 @@ def test_kernels_and_reference_think_alike_without_noise(trained: EnergyTransfor
     reference, fused = results
     assert torch.equal(reference.candidates, fused.candidates)
     assert torch.allclose(reference.candidate_energies, fused.candidate_energies, atol=1e-4, rtol=1e-4)
+
+
+def test_lightning_test_loop_can_think(tmp_path) -> None:
+    """Trainer.test runs under inference mode; descent still needs autograd (this once crashed after fit)."""
+    import lightning as L
+
+    model = build()
+    data = TaskDataModule(TASK, train_count=8, val_count=4, test_count=4, batch_size=4, eval_batch_size=4)
+    trainer = L.Trainer(accelerator="cpu", logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                        enable_model_summary=False, default_root_dir=tmp_path)
+    trainer.test(model, datamodule=data, verbose=False)
+    assert set(model.test_results["exact_match"]) == {b.label for b in model.eval_budgets}

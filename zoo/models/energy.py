@@ -164,6 +164,12 @@ class EnergyTransformer(ReasoningFamily):
         logits [N, B, L, S].
         """
         model = self.inference_model
+        with torch.inference_mode(False):  # descent needs autograd even where Lightning tests in inference mode
+            return self._descend_samples_with_grad(model, inputs.clone(), budget)
+
+    def _descend_samples_with_grad(
+        self, model: EnergyNet, inputs: Tensor, budget: Budget
+    ) -> tuple[Tensor, Tensor, Tensor]:
         batch, cells = inputs.shape
         starts = inputs.repeat(budget.samples, 1)  # [N·B, L], sample-major
         noise = self.hparams.inference_noise
