@@ -26,20 +26,34 @@ ARMS: dict[str, list[str]] = {
     "no_random_step_count": [REGIME + "random_steps", "false"],
     "no_langevin_noise": [REGIME + "noise_scale", "0.0"],
 }
-EBT_BUDGETS = "1,2,4,8,16,32,1x4,4x4,16x4,1x16,4x16,16x16"
+EBT_BUDGETS = "1,2,4,8,16,32,1x4,4x4,16x4,1x16,4x16,16x16"  # the thinking curve (full arm)
+ABLATION_BUDGETS = "4,16,32,16x8"  # thinking longer (4 -> 32 steps) and best-of-N (16 -> 16x8)
+ABLATION_COUNT = 128  # the first 128 of the same held-out puzzles: an ablation arm costs a quarter of the curve
 TRM_BUDGETS = "1,2,4,8,16"
 
 
-def train_and_eval(name: str, recipe: str, overrides: list[str], budgets: str, root: Path, count: int) -> dict:
-    checkpoint, fit_seconds = train(name, recipe, overrides, root)
+def train_and_eval(
+    name: str, recipe: str, overrides: list[str], budgets: str, root: Path, count: int, previous: dict | None = None
+) -> dict:
+    checkpoint = root / name / "checkpoints" / "last.ckpt"
+    if previous and "exact_match" in previous and "ablation_exact_match" not in previous:
+        ablation = measure(checkpoint, ABLATION_BUDGETS, ABLATION_COUNT, root / name / "eval-ablation")
+        return {**previous, "ablation_exact_match": ablation["exact_match"]}
+    fit_seconds = None
+    if not checkpoint.exists():  # a re-run measures again without training again
+        checkpoint, fit_seconds = train(name, recipe, overrides, root)
     results = measure(checkpoint, budgets, count, root / name / "eval")
-    return {
+    arm = {
         "overrides": overrides,
         "parameters": parameters(checkpoint),
-        "fit_seconds": round(fit_seconds, 1),
+        "fit_seconds": None if fit_seconds is None else round(fit_seconds, 1),
         "exact_match": results["exact_match"],
         "command": f"zoo fit -c {recipe} {' '.join(overrides)}; zoo eval CKPT --budgets {budgets} --count {count}",
     }
+    if recipe == RECIPE:
+        ablation = measure(checkpoint, ABLATION_BUDGETS, ABLATION_COUNT, root / name / "eval-ablation")
+        arm["ablation_exact_match"] = ablation["exact_match"]
+    return arm
 
 
 def matched_width(ebt_parameters: int) -> int:
@@ -51,6 +65,19 @@ def matched_width(ebt_parameters: int) -> int:
         model = RecursiveReasoner(task, width=width, expansion=2.0, cycles=2, latent_updates=2)
         return sum(p.numel() for p in model.model.parameters())
     return min(range(32, 257, 8), key=lambda width: abs(count(width) - ebt_parameters))
+
+
+def ablation_markdown(study: dict) -> str:
+    lines = ["| arm | exact@4 | exact@32 | thinking longer | exact@16 | exact@16x8 | + best-of-8 |", "|---" * 7 + "|"]
+    for name, arm in study["arms"].items():
+        exact = arm.get("ablation_exact_match")
+        if not exact:
+            continue
+        longer, best = exact["32"] - exact["4"], exact["16x8"] - exact["16"]
+        lines.append(
+            f"| {name} | {exact['4']:.3f} | {exact['32']:.3f} | {longer:+.3f} | {exact['16']:.3f} | {exact['16x8']:.3f} | {best:+.3f} |"
+        )
+    return "\n".join(lines)
 
 
 def markdown(study: dict) -> str:
@@ -81,9 +108,12 @@ def main() -> None:
                          "--trainer.val_check_interval", "200"]
             study["arms"][name] = train_and_eval(name, BASELINE_RECIPE, overrides, TRM_BUDGETS, args.root, args.count)
         else:
-            study["arms"][name] = train_and_eval(name, RECIPE, ARMS[name], EBT_BUDGETS, args.root, args.count)
+            budgets, count = (EBT_BUDGETS, args.count) if name == "full" else (ABLATION_BUDGETS, ABLATION_COUNT)
+            previous = study["arms"].get(name)
+            study["arms"][name] = train_and_eval(name, RECIPE, ARMS[name], budgets, args.root, count, previous)
         save_study(study, out)
     print(markdown(study))
+    print(ablation_markdown(study))
     print(f"written: {out}")
 
 
