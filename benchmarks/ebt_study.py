@@ -105,7 +105,7 @@ def main() -> None:
             study["arms"]["full"] = ebt
             width = matched_width(ebt["parameters"])
             overrides = ["--model.init_args.width", str(width), "--trainer.max_steps", str(ebt_steps()),
-                         "--trainer.val_check_interval", "200"]
+                         "--trainer.val_check_interval", "200", *same_data_as_ebt()]
             study["arms"][name] = train_and_eval(name, BASELINE_RECIPE, overrides, TRM_BUDGETS, args.root, args.count)
         else:
             budgets, count = (EBT_BUDGETS, args.count) if name == "full" else (ABLATION_BUDGETS, ABLATION_COUNT)
@@ -115,6 +115,19 @@ def main() -> None:
     print(markdown(study))
     print(ablation_markdown(study))
     print(f"written: {out}")
+
+
+def same_data_as_ebt() -> list[str]:
+    """Overrides that give the baseline the EBT recipe's task and data settings."""
+    from omegaconf import OmegaConf
+
+    data = OmegaConf.load(RECIPE).data
+    words: list[str] = []
+    for key, value in data.task.items():
+        words += [f"--data.task.{key}", str(value)]
+    for key in ("train_count", "augment_copies", "batch_size", "seed"):
+        words += [f"--data.{key}", str(data[key])]
+    return words
 
 
 def ebt_steps() -> int:
