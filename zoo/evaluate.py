@@ -1,4 +1,7 @@
-"""`zoo eval MODEL`: verified exact match at each inference budget on held-out puzzles, table + plot."""
+"""`zoo eval MODEL`: verified exact match at each inference budget on held-out puzzles, table + plot.
+
+MODEL is a .ckpt written by `zoo fit`, a folder made by `zoo export`, or a Hub repo id (org/name).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +12,8 @@ from typing import Any, Sequence
 
 import torch
 
-from zoo import tasks
+from zoo import hub, tasks
 from zoo.budget import Budget, parse_budgets
-from zoo.checkpoints import load_checkpoint
 from zoo.data import TaskDataModule
 from zoo.metrics import ExactMatchPerBudget, SolutionCoverage
 from zoo.models import ReasoningFamily
@@ -65,6 +67,7 @@ def evaluate(
 ) -> dict[str, dict[str, float]]:
     """On `count` held-out puzzles of `task`: verified exact match per budget label and, for families that
     sample, coverage@N and diversity per budget with N > 1."""
+    torch.manual_seed(seed)  # sampling families draw their noise and initialisations from torch's generator
     data = TaskDataModule(task.spec(), train_count=0, val_count=0, test_count=count, seed=seed, eval_batch_size=batch_size)
     data.prepare_data()
     data.setup()
@@ -82,24 +85,37 @@ def evaluate(
     return results
 
 
+def default_out(model: str) -> Path:
+    """Where results go by default: beside a .ckpt, in MODEL/eval for a folder, in ./eval/ORG--NAME for a repo id
+    (never inside the Hugging Face cache)."""
+    path = Path(model).expanduser()
+    if path.is_file():
+        return path.parent
+    if path.is_dir():
+        return path / "eval"
+    return Path("eval") / model.replace("/", "--")
+
+
 def main(argv: Sequence[str]) -> None:
     parser = argparse.ArgumentParser(
         prog="zoo eval",
         description="Exact match at each inference budget on held-out puzzles; writes results.json and a plot.",
         epilog="Task difficulty can be changed with --task.NAME VALUE, e.g. --task.givens 8.",
     )
-    parser.add_argument("model", help="a .ckpt written by `zoo fit`")
+    parser.add_argument("model", help="a .ckpt written by `zoo fit`, a folder made by `zoo export`, or a Hub repo id (org/name)")
+    parser.add_argument("--revision", default=None, help="branch, tag or commit when MODEL is a Hub repo id")
     parser.add_argument("--budgets", default=None, help="comma list: steps ('1,2,4') or steps x samples ('8x1,8x4'); default: the model's eval_budgets")
     parser.add_argument("--count", type=int, default=500, help="held-out puzzles to evaluate (default 500)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the held-out puzzles (default 0)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the held-out puzzles and of sampling (default 0)")
     parser.add_argument("--batch-size", type=int, default=256)
-    parser.add_argument("--out", type=Path, default=None, help="directory for results.json and the plot (default: next to the model)")
+    parser.add_argument("--out", type=Path, default=None, help="directory for results.json and the plot (default: beside a .ckpt, "
+                        "MODEL/eval for a folder, ./eval/ORG--NAME for a repo id)")
     parser.add_argument("--selection", choices=("value", "vote", "oracle", "puzzle", "cell"), default=None,
                         help="how a sampling family picks one answer among samples (oracle = the task's verifier)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args, extra = parser.parse_known_args(argv)
     try:
-        model = load_checkpoint(args.model).to(args.device)
+        model = hub.load(args.model, args.revision).to(args.device)
         budgets = parse_budgets(args.budgets) if args.budgets else model.eval_budgets
         task = evaluation_task(model, parse_task_overrides(extra))
     except (FileNotFoundError, ValueError) as error:
@@ -114,6 +130,7 @@ def main(argv: Sequence[str]) -> None:
         "family": type(model).__name__,
         "task": task.spec(),
         "model": str(args.model),
+        **({"revision": args.revision} if args.revision else {}),
         "selection": model.hparams.get("selection"),
         **measured,
         "puzzles": args.count,
@@ -121,4 +138,4 @@ def main(argv: Sequence[str]) -> None:
         "eval_seconds": round(time.monotonic() - started, 1),
         "machine": describe_machine(),
     }
-    write_results(results, args.out or Path(args.model).parent)
+    write_results(results, args.out or default_out(args.model))

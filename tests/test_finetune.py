@@ -1,0 +1,104 @@
+"""Fine-tuning: `init_from` starts a recipe's model from a folder, repo id or .ckpt (live and EMA weights,
+optimiser fresh), accepts harder puzzles of the same board, and refuses another family, board or size."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.conftest import REPO, TINY
+from tests.test_hub import assert_same_predictions, build, write_checkpoint
+from zoo import hub
+from zoo.checkpoints import load_checkpoint
+from zoo.cli import main
+from zoo.models import RecursiveReasoner
+from zoo.regimes import DeepSupervision
+
+QUICKSTART = str(REPO / "recipes" / "quickstart.yaml")
+FINETUNE = str(REPO / "recipes" / "finetune" / "quickstart-harder.yaml")
+SMALL = ["--model.init_args.width", "16", "--model.init_args.expansion", "1.0"]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny models run fastest on one thread; on a shared, busy CPU, two OpenMP threads that wait for each
+    other make a seconds-long fit take minutes."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def fresh(task: dict, seed: int = 1, **sizes) -> RecursiveReasoner:
+    """What a recipe builds: the same family and sizes as `build("recursive")`, its own random weights."""
+    torch.manual_seed(seed)
+    options = {"width": 16, "cycles": 1, "latent_updates": 1, **sizes}
+    return RecursiveReasoner(task, DeepSupervision(max_steps=2), **options)
+
+
+@pytest.mark.parametrize("source_kind", ["folder", "checkpoint"])
+def test_init_from_loads_the_evaluation_weights_into_live_and_ema(source_kind: str, tmp_path: Path) -> None:
+    source = build("recursive")  # its EMA differs from its live weights
+    path = hub.save(source, tmp_path / "model") if source_kind == "folder" else write_checkpoint(source, tmp_path / "last.ckpt")
+    harder = {"name": "sudoku", "size": 4, "givens": 6}  # same board, fewer givens
+    model = fresh(harder)
+    hub.init_from(model, path)
+    ema = source.ema_model.state_dict()
+    for weights in (model.model.state_dict(), model.ema_model.state_dict()):
+        assert all(torch.equal(weights[k], ema[k]) for k in ema)
+    assert model.task.spec()["givens"] == 6  # the recipe's task, not the source's
+    assert_same_predictions(source, model.eval())
+
+
+def test_init_from_refuses_another_family_board_or_size(tmp_path: Path) -> None:
+    energy = hub.save(build("energy"), tmp_path / "energy")
+    with pytest.raises(hub.HubError, match="holds a zoo.models.energy.EnergyTransformer model, but the recipe builds .*RecursiveReasoner"):
+        hub.init_from(fresh({"name": "sudoku", "size": 4}), energy)
+    recursive = hub.save(build("recursive"), tmp_path / "recursive")
+    with pytest.raises(hub.HubError, match="trained on task .*'size': 4.*recipe sets task .*'size': 6.*not the task or the board size"):
+        hub.init_from(fresh({"name": "sudoku", "size": 6}), recursive)
+    with pytest.raises(hub.HubError, match="do not fit the recipe's RecursiveReasoner: width: 16 in .*, 24 in the recipe"):
+        hub.init_from(fresh({"name": "sudoku", "size": 4}, width=24), recursive)
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A quick-start model as small as it gets, trained one step by `zoo fit` and exported by `zoo export`."""
+    root = tmp_path_factory.mktemp("quickstart")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ZOO_CACHE", str(tmp_path_factory.getbasetemp() / "zoo-cache"))
+        main([
+            "fit", "-c", QUICKSTART, *TINY, *SMALL, "--trainer.max_steps", "1", "--trainer.val_check_interval", "1",
+            "--trainer.logger", "false", "--trainer.default_root_dir", str(root / "run"),
+        ])
+        main(["export", str(root / "run" / "checkpoints" / "last.ckpt"), str(root / "model")])
+    return root / "model"
+
+
+def test_finetune_recipe_starts_from_the_exported_weights(exported: Path, tmp_path: Path) -> None:
+    # lr 0: one optimiser step moves nothing, so the fine-tuned checkpoint must hold the exported weights.
+    main([
+        "fit", "-c", FINETUNE, *TINY, *SMALL, "--init_from", str(exported), "--model.init_args.lr", "0",
+        "--trainer.max_steps", "1", "--trainer.val_check_interval", "1", "--trainer.logger", "false",
+        "--trainer.default_root_dir", str(tmp_path),
+    ])
+    checkpoint_path = tmp_path / "checkpoints" / "last.ckpt"
+    tuned = load_checkpoint(checkpoint_path)
+    assert tuned.task.spec()["givens"] == 9  # the recipe's harder puzzles
+    source = hub.load(exported)
+    weights = source.model.state_dict()
+    for module in (tuned.model, tuned.ema_model):
+        assert all(torch.equal(module.state_dict()[k], weights[k]) for k in weights)
+    # The optimiser was fresh: its state has seen exactly this run's one step.
+    state = torch.load(checkpoint_path, weights_only=True)["optimizer_states"][0]["state"]
+    assert {int(s["step"]) for s in state.values()} == {1}
+
+
+def test_finetune_recipe_refuses_a_model_of_another_board(exported: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="init_from .* was trained on task .*'size': 6.*'size': 4"):
+        main([
+            "fit", "-c", FINETUNE, *TINY, *SMALL, "--init_from", str(exported), "--data.task.size", "4",
+            "--data.task.givens", "8", "--trainer.fast_dev_run", "1", "--trainer.default_root_dir", str(tmp_path),
+        ])
