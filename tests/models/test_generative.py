@@ -136,3 +136,15 @@ def test_deterministic_family_samples_are_copies() -> None:
     inputs = puzzles(4)["inputs"]
     samples = model.samples_per_budget(inputs, [Budget(2, 5)])["2x5"]
     assert samples.shape == (5, 4, 16) and all(torch.equal(samples[0], s) for s in samples)
+
+
+def test_evaluation_of_a_sampling_family_is_seeded() -> None:
+    """`zoo eval` once drew samples from an unseeded generator: the same model gave different numbers."""
+    from zoo.evaluate import evaluate
+
+    model = noisy(build())
+    budgets = [Budget(2, 1), Budget(2, 4)]
+    first = evaluate(model, model.task, budgets, count=16, seed=0, batch_size=16)
+    torch.manual_seed(123)  # whatever state the caller left behind
+    second = evaluate(model, model.task, budgets, count=16, seed=0, batch_size=16)
+    assert first == second
