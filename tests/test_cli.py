@@ -12,6 +12,9 @@ from tests.conftest import RECIPES, REPO, TINY
 from zoo.cli import main
 
 QUICKSTART = REPO / "recipes" / "quickstart.yaml"
+# One short budget and one with samples: the smoke run checks that each recipe trains, validates and tests,
+# not how far a GPU-scale model can think on the CPU.
+SMALL_BUDGETS = ["--model.init_args.eval_budgets", "[1, 2x2]"]
 
 
 def run_zoo(*words: str) -> None:
@@ -34,7 +37,7 @@ def test_every_recipe_runs_one_step(recipe: Path, tmp_path: Path) -> None:
     # tests/test_finetune.py runs them from a real exported model.
     run_zoo(
         "fit", "-c", str(recipe), *TINY, "--trainer.fast_dev_run", "1", "--trainer.default_root_dir", str(tmp_path),
-        "--init_from", "null",
+        "--init_from", "null", *SMALL_BUDGETS,
     )
 
 
