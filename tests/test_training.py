@@ -79,7 +79,7 @@ def test_eval_refuses_another_board_size_and_missing_files(tmp_path: Path) -> No
     checkpoint = str(next(tmp_path.rglob("*.ckpt")))
     with pytest.raises(SystemExit, match="cannot read .*override difficulty options only"):
         main(["eval", checkpoint, "--task.size", "9", "--task.givens", "30"])
-    with pytest.raises(SystemExit, match="no checkpoint at .*zoo fit"):
+    with pytest.raises(SystemExit, match="no folder or file at .*zoo fit"):
         main(["eval", str(tmp_path / "missing.ckpt")])
     with pytest.raises(SystemExit, match="bad budget"):
         main(["eval", checkpoint, "--budgets", "1,two"])

@@ -187,7 +187,8 @@ def test_benchmark_smoke(tmp_path, monkeypatch):
     out = tmp_path / "bench.json"
     report = bench.main(["--quick", "--no-compile", "--ops", "langevin_step", "--out", str(out)])
     assert json.loads(out.read_text()) == report
-    assert report["copy_gbps"] > 0 and report["machine"]["torch"] == torch.__version__
+    # A figure, not a timing target: on a loaded CPU the quick sizes can round to 0.0 GB/s.
+    assert report["copy_gbps"] >= 0 and report["machine"]["torch"] == torch.__version__
     variants = {r["variant"] for r in report["results"] if "error" not in r}
     assert "eager" in variants
     if _dispatch.INTERPRETER:
