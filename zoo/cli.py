@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
+import torch
 from lightning.pytorch.cli import LightningCLI
 
 from zoo.data import TaskDataModule
@@ -48,17 +49,31 @@ class ZooCLI(LightningCLI):
 
             init_from(self.model, source)
 
-    def before_fit(self) -> None:
+    def _resolve_last_checkpoint(self) -> None:
+        """Turn `--ckpt_path last` into the newest last*.ckpt of the recipe's run directory.
+
+        Lightning looks for "last" only in the checkpoint folder of the *new* run's logger version, which is
+        empty, and then quietly starts from scratch; a killed run must continue where it stopped instead.
+        """
+        config = self.config_init[self.subcommand]
+        if config.get("ckpt_path") != "last":
+            return
+        folders = {Path(self.trainer.default_root_dir)}
+        folders |= {Path(cb.dirpath) for cb in self.trainer.checkpoint_callbacks if getattr(cb, "dirpath", None)}
+        found = [path for folder in folders for path in folder.rglob("last*.ckpt")]
+        if not found:
+            print(f"zoo: no last.ckpt under {', '.join(sorted(map(str, folders)))}: starting from scratch", file=sys.stderr)
+            config["ckpt_path"] = None
+            return
+        newest = max(found, key=lambda path: path.stat().st_mtime)
+        print(f"zoo: resuming from {newest}", file=sys.stderr)
+        config["ckpt_path"] = str(newest)
+
+    def _before_subcommand(self) -> None:
+        self._resolve_last_checkpoint()
         self._init_from()
 
-    def before_validate(self) -> None:
-        self._init_from()
-
-    def before_test(self) -> None:
-        self._init_from()
-
-    def before_predict(self) -> None:
-        self._init_from()
+    before_fit = before_validate = before_test = before_predict = _before_subcommand
 
     def after_fit(self) -> None:
         """Every fit ends with a test at each budget, so its run directory holds results.json."""
@@ -166,14 +181,22 @@ def main(argv: list[str] | None = None) -> None:
             {"export": export_main, "push": push_main, "download": download_main}[words[0]](words[1:])
         return
     _check_config_paths(words)
-    ZooCLI(
-        ReasoningFamily,
-        TaskDataModule,
-        subclass_mode_model=True,
-        args=argv,
-        parser_kwargs={"parser_mode": "omegaconf"},
-        save_config_kwargs={"overwrite": True},
-    )
+    try:
+        ZooCLI(
+            ReasoningFamily,
+            TaskDataModule,
+            subclass_mode_model=True,
+            args=argv,
+            parser_kwargs={"parser_mode": "omegaconf"},
+            save_config_kwargs={"overwrite": True},
+        )
+    except torch.distributed.DistError as error:
+        raise SystemExit(
+            f"zoo: the processes of this distributed run did not all meet: {error}\n"
+            "  every node runs the same command with its own NODE_RANK (0 .. num_nodes-1) and MASTER_ADDR/MASTER_PORT "
+            "naming node 0, which must be reachable from the others; the wait is bounded by "
+            "`--trainer.strategy DDPStrategy --trainer.strategy.timeout H:MM:SS` (default 0:30:00). See docs/multinode.md"
+        ) from None
 
 
 if __name__ == "__main__":

@@ -4,6 +4,9 @@ Split assignment is a pure function of a puzzle's augmentation invariant (`Task.
 every augmented copy of it share the invariant, hence the split. So no puzzle, nor an augmented copy of
 one, is ever in two splits — across seeds, counts and difficulty settings too, which keeps `zoo eval` on
 fresh held-out puzzles honest. Training examples are augmented on the fly, seeded by their index.
+
+The training loader is resumable: its state (epoch, the epoch's order seed, batches done) goes into
+Lightning checkpoints, and a resumed run continues from the next unseen batch of the same order.
 """
 
 from __future__ import annotations
@@ -12,12 +15,12 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import lightning as L
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 from zoo import tasks
 from zoo.tasks import Task
@@ -86,6 +89,91 @@ class PuzzleDataset(Dataset):
         return {"inputs": self.task.encode(puzzle), "targets": self.task.encode(solution)}
 
 
+class ResumableSampler(DistributedSampler):
+    """A shuffled training order that can start part-way through an epoch.
+
+    One process: each epoch's permutation comes from a seed drawn from torch's global generator at the epoch's
+    first batch, so the order follows `seed_everything` (and matches the `RandomSampler` runs of earlier zoo
+    versions). Several processes: `DistributedSampler`'s order (training seed + epoch, one slice per rank).
+    Being a DistributedSampler, Lightning keeps it instead of wrapping it in one of its own.
+
+    `resume_at(epoch, seed, examples)` makes the next iteration replay that epoch's order from `examples` on.
+    """
+
+    def __init__(self, dataset: Dataset, num_replicas: int = 1, rank: int = 0, seed: int = 0) -> None:
+        super().__init__(dataset, num_replicas=num_replicas, rank=rank, shuffle=True, seed=seed)
+        self.epoch_seed: int | None = None
+        self._resume: tuple[int | None, int] | None = None
+
+    def resume_at(self, epoch: int, seed: int | None, examples: int) -> None:
+        self.set_epoch(epoch)
+        self._resume = (seed, examples)
+
+    @property
+    def examples_to_skip(self) -> int:
+        """Examples the next iteration skips (those already trained on, after `resume_at`)."""
+        return self._resume[1] if self._resume else 0
+
+    def __iter__(self) -> Iterator[int]:
+        seed, skip = self._resume or (None, 0)
+        self._resume = None
+        if self.num_replicas > 1:
+            yield from list(super().__iter__())[skip:]
+            return
+        if seed is None:
+            # Two draws, as torch's DataLoader (worker base seed) and RandomSampler (order) made them.
+            torch.empty((), dtype=torch.int64).random_()
+            seed = int(torch.empty((), dtype=torch.int64).random_().item())
+        self.epoch_seed = seed
+        generator = torch.Generator().manual_seed(seed)
+        yield from torch.randperm(len(self.dataset), generator=generator).tolist()[skip:]
+
+
+class ResumableLoader(DataLoader):
+    """The training DataLoader, with the `state_dict`/`load_state_dict` that Lightning saves in checkpoints.
+
+    Counts the batches it has handed out in the current epoch; a loaded state skips the batches already trained
+    on (or starts the next epoch when the saved one was complete).
+    """
+
+    sampler: ResumableSampler
+
+    def __init__(self, dataset: Dataset, sampler: ResumableSampler, **kwargs: Any) -> None:
+        super().__init__(dataset, sampler=sampler, **kwargs)
+        self.batches_done = 0
+
+    def __iter__(self) -> Iterator[Any]:
+        self.batches_done = self.sampler.examples_to_skip // self.batch_size
+        for batch in super().__iter__():
+            self.batches_done += 1
+            yield batch
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"epoch": self.sampler.epoch, "seed": self.sampler.epoch_seed, "batches": self.batches_done}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if state["batches"] >= len(self):
+            self.sampler.set_epoch(state["epoch"] + 1)
+        else:
+            self.sampler.resume_at(state["epoch"], state["seed"], state["batches"] * self.batch_size)
+
+
+class ShardSampler(DistributedSampler):
+    """Evaluation order split across processes without padding, so every puzzle is scored exactly once.
+
+    (Lightning's own DistributedSampler repeats puzzles to even out the ranks, which would count some twice.)
+    Ranks may get one puzzle more than others; evaluation runs no collective per batch, so that is safe.
+    """
+
+    def __init__(self, dataset: Dataset, num_replicas: int = 1, rank: int = 0) -> None:
+        super().__init__(dataset, num_replicas=num_replicas, rank=rank, shuffle=False)
+        self.num_samples = len(range(rank, len(dataset), num_replicas))
+        self.total_size = len(dataset)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(self.rank, len(self.dataset), self.num_replicas))
+
+
 def default_cache_dir() -> Path:
     return Path(os.environ.get("ZOO_CACHE", Path.home() / ".cache" / "belief-zoo")) / "data"
 
@@ -152,14 +240,28 @@ class TaskDataModule(L.LightningDataModule):
         copies = self.hparams.augment_copies if split == "train" else 1
         return PuzzleDataset(self.task, *self.splits[split], copies=copies, seed=self.hparams.seed)
 
-    def train_dataloader(self) -> DataLoader:
-        return DataLoader(
-            self.dataset("train"), batch_size=self.hparams.batch_size, shuffle=True, drop_last=True,
+    def _processes(self) -> tuple[int, int]:
+        """(number of processes, this one's global rank) of the attached trainer; (1, 0) without one."""
+        return (self.trainer.world_size, self.trainer.global_rank) if self.trainer is not None else (1, 0)
+
+    def train_dataloader(self) -> ResumableLoader:
+        dataset = self.dataset("train")
+        replicas, rank = self._processes()
+        # The order seed under several processes is the training seed, as Lightning's own sampler would use.
+        sampler = ResumableSampler(dataset, replicas, rank, seed=int(os.environ.get("PL_GLOBAL_SEED", 0)))
+        return ResumableLoader(
+            dataset, sampler, batch_size=self.hparams.batch_size, drop_last=True,
             num_workers=self.hparams.num_workers, persistent_workers=self.hparams.num_workers > 0,
+            # Worker seeds come from here, not from the global generator, whose draws the sampler makes.
+            generator=torch.Generator().manual_seed(self.hparams.seed),
         )
 
     def _eval_loader(self, split: str) -> DataLoader:
-        return DataLoader(self.dataset(split), batch_size=self.hparams.eval_batch_size, num_workers=self.hparams.num_workers)
+        dataset = self.dataset(split)
+        return DataLoader(
+            dataset, sampler=ShardSampler(dataset, *self._processes()), batch_size=self.hparams.eval_batch_size,
+            num_workers=self.hparams.num_workers,
+        )
 
     def val_dataloader(self) -> DataLoader:
         return self._eval_loader("val")

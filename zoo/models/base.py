@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 import lightning as L
+from lightning.pytorch.utilities import rank_zero_warn
 import numpy as np
 import torch
 from torch import Tensor, nn
 
-from zoo import tasks
+from zoo import rng, tasks
 from zoo.budget import Budget, parse_budgets
 from zoo.metrics import CellAccuracy, ExactMatchPerBudget
 from zoo.regimes import Regime
@@ -53,6 +54,9 @@ def class_path(obj: object) -> str:
 class ReasoningFamily(L.LightningModule):
     """Base of all families. A subclass builds `self.model` (the trained network) and implements `think`.
 
+    Training state that lives outside the weights (a carry of half-solved puzzles, a replay buffer) is named in
+    `training_state_attributes`; checkpoints keep it, with the random generators' states, for every process.
+
     Args:
         task: the task spec, e.g. `{"name": "sudoku", "size": 6}`; recipes link it from `data.task`.
         eval_budgets: budgets (step counts, or 'STEPSxSAMPLES') measured in validation and test.
@@ -84,6 +88,7 @@ class ReasoningFamily(L.LightningModule):
         self.test_results: dict[str, Any] = {}
         self.model: nn.Module
         self.ema_model: nn.Module | None = None
+        self._resume_states: list[dict[str, Any]] | None = None
 
     def _save_hparams(self, regime: Regime) -> None:
         """Record constructor arguments as plain JSON-able values (the regime as its spec)."""
@@ -139,7 +144,11 @@ class ReasoningFamily(L.LightningModule):
         cells.update(batch["inputs"], answers[self.eval_budgets[-1].label], batch["targets"])
 
     def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
-        self._evaluate(batch, self.val_exact, self.val_cells)
+        # Sampling families draw noise when they think. Validation draws from its own seeded stream, so it gives
+        # the same numbers every time and leaves training's draws (hence a resumed run) as they would have been.
+        with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
+            torch.manual_seed(batch_idx)
+            self._evaluate(batch, self.val_exact, self.val_cells)
 
     def test_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
         self._evaluate(batch, self.test_exact, self.test_cells)
@@ -149,18 +158,19 @@ class ReasoningFamily(L.LightningModule):
         return self.think(batch["inputs"], max(self.eval_budgets)).answer
 
     def on_validation_epoch_end(self) -> None:
+        # The metrics are already reduced over processes; sync_dist only averages identical numbers.
         for label, rate in self.val_exact.compute().items():
-            self.log(f"val/exact@{label}", rate)
-        self.log("val/cell_accuracy", self.val_cells.compute())
+            self.log(f"val/exact@{label}", rate, sync_dist=True)
+        self.log("val/cell_accuracy", self.val_cells.compute(), sync_dist=True)
         self.val_exact.reset()
         self.val_cells.reset()
 
     def on_test_epoch_end(self) -> None:
         exact = {label: float(rate) for label, rate in self.test_exact.compute().items()}
         for label, rate in exact.items():
-            self.log(f"test/exact@{label}", rate)
+            self.log(f"test/exact@{label}", rate, sync_dist=True)
         cell_accuracy = float(self.test_cells.compute())
-        self.log("test/cell_accuracy", cell_accuracy)
+        self.log("test/cell_accuracy", cell_accuracy, sync_dist=True)
         self.test_results = {
             "exact_match": exact,
             "cell_accuracy_at_largest_budget": cell_accuracy,
@@ -171,17 +181,23 @@ class ReasoningFamily(L.LightningModule):
 
     # ---- training plumbing -------------------------------------------------------------------------
 
-    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+    def optimizer_step(self, *args: Any, **kwargs: Any) -> None:
+        super().optimizer_step(*args, **kwargs)
+        # Here rather than in on_train_batch_end, which runs after callbacks: a checkpoint saved at the end of
+        # a batch then holds the average that includes the batch's step.
+        self._update_ema()
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
         if self.ema_model is None:
             return
         # Warm-up of the decay lets short runs evaluate on a well-formed average.
-        step = self.global_step
+        step = self.global_step + 1  # optimiser steps taken, this one included (the counter moves after the hook)
         decay = min(self.hparams.ema_decay, (1 + step) / (10 + step))
-        with torch.no_grad():
-            for ema, live in zip(self.ema_model.parameters(), self.model.parameters()):
-                ema.lerp_(live.detach(), 1 - decay)
-            for ema, live in zip(self.ema_model.buffers(), self.model.buffers()):
-                ema.copy_(live)
+        for ema, live in zip(self.ema_model.parameters(), self.model.parameters()):
+            ema.lerp_(live.detach(), 1 - decay)
+        for ema, live in zip(self.ema_model.buffers(), self.model.buffers()):
+            ema.copy_(live)
 
     def parameter_groups(self) -> list[dict[str, Any]]:
         """AdamW groups: weight decay on matrices only. Families add groups (e.g. a learning-rate multiplier)."""
@@ -209,11 +225,57 @@ class ReasoningFamily(L.LightningModule):
 
     # ---- checkpoints -------------------------------------------------------------------------------
 
+    training_state_attributes: tuple[str, ...] = ()
+
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["zoo"] = {"family": class_path(self), "task": self.task.spec()}
+        state = {name: _to_cpu(getattr(self, name)) for name in self.training_state_attributes}
+        checkpoint["zoo_resume"] = _gather_from_ranks({"rng": rng.capture(), "state": state})
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         check_compatible(checkpoint.get("zoo"), self)
+        self._resume_states = checkpoint.get("zoo_resume")
+
+    def on_train_start(self) -> None:
+        """Restore a resumed run's generators and training state, now that data loading has begun.
+
+        Not at load time: starting the data loader would otherwise move the generators past their saved state.
+        """
+        saved, self._resume_states = self._resume_states, None
+        if saved is None:
+            return
+        if len(saved) != self.trainer.world_size:
+            rank_zero_warn(
+                f"the checkpoint was written by {len(saved)} processes and this run has {self.trainer.world_size}: "
+                "weights, optimiser, schedule and data position are restored; random generators and per-process "
+                f"training state ({', '.join(self.training_state_attributes) or 'none'}) start afresh"
+            )
+            return
+        mine = saved[self.global_rank]
+        rng.restore(mine["rng"])
+        for name, value in mine["state"].items():
+            setattr(self, name, _to_device(value, self.device))
+
+
+def _to_cpu(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _to_cpu(item) for key, item in value.items()}
+    return value.detach().cpu() if isinstance(value, Tensor) else value
+
+
+def _to_device(value: Any, device: torch.device) -> Any:
+    if isinstance(value, dict):
+        return {key: _to_device(item, device) for key, item in value.items()}
+    return value.to(device) if isinstance(value, Tensor) else value
+
+
+def _gather_from_ranks(local: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every process's `local` (CPU values), indexed by global rank; just `[local]` without distribution."""
+    if not (torch.distributed.is_available() and torch.distributed.is_initialized()):
+        return [local]
+    gathered: list[Any] = [None] * torch.distributed.get_world_size()
+    torch.distributed.all_gather_object(gathered, local)
+    return gathered
 
 
 def check_compatible(saved: dict[str, Any] | None, family: ReasoningFamily, source: str = "the checkpoint") -> None:

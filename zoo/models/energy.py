@@ -91,6 +91,8 @@ class EnergyTransformer(ReasoningFamily):
         Other arguments: see `ReasoningFamily`.
     """
 
+    training_state_attributes = ("_replay",)
+
     def __init__(
         self,
         task: dict[str, Any],

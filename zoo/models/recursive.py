@@ -80,6 +80,9 @@ class RecursiveReasoner(ReasoningFamily):
         Other arguments: see `ReasoningFamily`.
     """
 
+    # The carry: puzzles in flight across batches with their (y, z) states; resumed runs continue it.
+    training_state_attributes = ("_carry",)
+
     def __init__(
         self,
         task: dict[str, Any],
