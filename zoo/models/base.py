@@ -171,10 +171,12 @@ class ReasoningFamily(L.LightningModule):
             self.log(f"test/exact@{label}", rate, sync_dist=True)
         cell_accuracy = float(self.test_cells.compute())
         self.log("test/cell_accuracy", cell_accuracy, sync_dist=True)
+        with self.test_exact.sync_context():  # the count over every process, not this one's share
+            puzzles = int(self.test_exact.total)
         self.test_results = {
             "exact_match": exact,
             "cell_accuracy_at_largest_budget": cell_accuracy,
-            "puzzles": int(self.test_exact.total),
+            "puzzles": puzzles,
         }
         self.test_exact.reset()
         self.test_cells.reset()

@@ -1,0 +1,106 @@
+"""Multi-process and multi-node training through `zoo fit` on CPU (gloo), as a cluster would run it."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.conftest import REPO, TINY
+
+QUICKSTART = str(REPO / "recipes" / "quickstart.yaml")
+# 7 test puzzles over 2 processes: a sampler that pads would score one of them twice.
+RUN = [
+    *TINY, "--model.init_args.width", "32", "--model.init_args.expansion", "1.0", "--data.test_count", "7",
+    "--trainer.strategy", "ddp", "--trainer.max_steps", "6", "--trainer.val_check_interval", "3",
+    "--trainer.callbacks.every_n_train_steps", "3",
+]
+LAUNCH_VARIABLES = ("MASTER_ADDR", "MASTER_PORT", "NODE_RANK", "WORLD_SIZE", "LOCAL_RANK", "GROUP_RANK", "RANK")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def environment(**variables: str | int) -> dict[str, str]:
+    """This process's environment without launcher variables, plus `variables`; one thread per process."""
+    env = {key: value for key, value in os.environ.items() if key not in LAUNCH_VARIABLES}
+    return {**env, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", **{k: str(v) for k, v in variables.items()}}
+
+
+def zoo_fit(root: Path, *extra: str) -> list[str]:
+    return [
+        sys.executable, "-m", "zoo.cli", "fit", "-c", QUICKSTART, *RUN, "--trainer.default_root_dir", str(root),
+        "--trainer.callbacks+=tests.callbacks.SaveWeightsPerRank", "--trainer.callbacks.folder", str(root / "weights"),
+        *extra,
+    ]
+
+
+def assert_ranks_agree(root: Path) -> None:
+    """Both processes ended with the same weights (live and EMA), and the run tested each puzzle once."""
+    rank0, rank1 = (torch.load(root / "weights" / f"rank{r}.pt", weights_only=True) for r in (0, 1))
+    assert rank0.keys() == rank1.keys()
+    for name in rank0:
+        assert torch.equal(rank0[name], rank1[name]), f"{name} differs between the ranks"
+    results = json.loads(next(root.rglob("results.json")).read_text())
+    assert results["global_step"] == 6
+    assert results["puzzles"] == 7
+    checkpoint = torch.load(next(root.rglob("last.ckpt")), weights_only=True)
+    per_rank = checkpoint["zoo_resume"]
+    assert len(per_rank) == 2, "each process's generators and carry are kept for resuming"
+    assert not torch.equal(per_rank[0]["state"]["_carry"]["inputs"], per_rank[1]["state"]["_carry"]["inputs"])
+
+
+@pytest.mark.slow
+def test_ddp_two_processes_end_with_identical_weights(tmp_path: Path) -> None:
+    completed = subprocess.run(
+        zoo_fit(tmp_path, "--trainer.devices", "2"), env=environment(MASTER_PORT=free_port()), cwd=tmp_path,
+        capture_output=True, text=True, timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert_ranks_agree(tmp_path)
+
+
+@pytest.mark.slow
+def test_two_nodes_on_loopback(tmp_path: Path) -> None:
+    """Two `zoo fit` processes, one per node, meet through MASTER_ADDR/MASTER_PORT as on a cluster."""
+    port = free_port()
+    nodes = [
+        subprocess.Popen(
+            zoo_fit(tmp_path, "--trainer.devices", "1", "--trainer.num_nodes", "2"),
+            env=environment(MASTER_ADDR="127.0.0.1", MASTER_PORT=port, NODE_RANK=rank, WORLD_SIZE=2), cwd=tmp_path,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        for rank in (0, 1)
+    ]
+    outputs = [node.communicate(timeout=300) for node in nodes]
+    for node, (_, stderr) in zip(nodes, outputs):
+        assert node.returncode == 0, stderr[-3000:]
+    assert "GLOBAL_RANK: 1, MEMBER: 2/2" in outputs[1][1]
+    assert_ranks_agree(tmp_path)
+
+
+@pytest.mark.slow
+def test_a_peer_that_never_joins_is_a_clear_error_in_bounded_time(tmp_path: Path) -> None:
+    started = time.monotonic()
+    alone = subprocess.run(
+        zoo_fit(
+            tmp_path, "--trainer.devices", "1", "--trainer.num_nodes", "2",
+            "--trainer.strategy", "DDPStrategy", "--trainer.strategy.timeout", "0:00:05",
+        ),
+        env=environment(MASTER_ADDR="127.0.0.1", MASTER_PORT=free_port(), NODE_RANK=0, WORLD_SIZE=2), cwd=tmp_path,
+        capture_output=True, text=True, timeout=120,
+    )
+    assert alone.returncode == 1
+    assert "did not all meet" in alone.stderr and "1/2 clients joined" in alone.stderr
+    assert "NODE_RANK" in alone.stderr and "timeout" in alone.stderr
+    assert time.monotonic() - started < 90
