@@ -183,6 +183,17 @@ class ReasoningFamily(L.LightningModule):
 
     # ---- training plumbing -------------------------------------------------------------------------
 
+    def setup(self, stage: str) -> None:
+        from lightning.pytorch.strategies import FSDPStrategy
+
+        if self.ema_model is not None and isinstance(self.trainer.strategy, FSDPStrategy):
+            # FSDP shards the live and the EMA weights at different offsets of one flat buffer, so the
+            # per-parameter moving average would pair mismatched shards.
+            raise ValueError(
+                "the EMA weights of this family are not shard-aware, so FSDP cannot train it as configured: use "
+                "`--trainer.strategy ddp` (these models fit one device), or set `--model.init_args.ema_decay 0`"
+            )
+
     def optimizer_step(self, *args: Any, **kwargs: Any) -> None:
         super().optimizer_step(*args, **kwargs)
         # Here rather than in on_train_batch_end, which runs after callbacks: a checkpoint saved at the end of
