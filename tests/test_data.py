@@ -53,6 +53,27 @@ def test_generation_is_seeded_and_cached(isolated_cache: Path) -> None:
     assert first.cache_path.exists() and first.cache_path.parent == isolated_cache / "data"
 
 
+def test_two_writers_of_one_cache_file_do_not_collide(isolated_cache: Path, monkeypatch) -> None:
+    """Nodes on a shared filesystem each prepare the same split: a second writer that finishes inside the first
+    one's write must not pull the first one's file away (regression: both used one partial file name)."""
+    options = {"train_count": 20, "val_count": 5, "test_count": 5, "seed": 11}
+    first, second = TaskDataModule(TASK, **options), TaskDataModule(TASK, **options)
+    rename = Path.replace
+    interleaved = []
+
+    def replace_after_the_other_writer(self: Path, target: Path) -> Path:
+        if not interleaved:
+            interleaved.append(True)
+            second.prepare_data()
+        return rename(self, target)
+
+    monkeypatch.setattr(Path, "replace", replace_after_the_other_writer)
+    first.prepare_data()
+    first.setup()
+    assert interleaved and len(first.splits["train"][0]) == 20
+    assert [path.name for path in first.cache_path.parent.iterdir() if "partial" in path.name] == []
+
+
 def test_augmented_copies_differ_and_are_reproducible() -> None:
     data = make(augment_copies=3)
     dataset = data.dataset("train")

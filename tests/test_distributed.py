@@ -90,6 +90,18 @@ def test_two_nodes_on_loopback(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_torchrun_launches_zoo_fit(tmp_path: Path) -> None:
+    launcher = [
+        sys.executable, "-m", "torch.distributed.run", "--nnodes", "1", "--nproc-per-node", "2",
+        "--master-addr", "127.0.0.1", "--master-port", str(free_port()), "-m", "zoo.cli",
+    ]
+    fit = zoo_fit(tmp_path, "--trainer.devices", "2")[3:]  # the words after `python -m zoo.cli`
+    completed = subprocess.run([*launcher, *fit], env=environment(), cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert_ranks_agree(tmp_path)
+
+
+@pytest.mark.slow
 def test_a_peer_that_never_joins_is_a_clear_error_in_bounded_time(tmp_path: Path) -> None:
     started = time.monotonic()
     alone = subprocess.run(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import uuid
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -223,7 +224,9 @@ class TaskDataModule(L.LightningDataModule):
             return
         splits = generate_splits(self.task, self.counts, self.hparams.seed)
         self.cache_path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.cache_path.with_suffix(".partial.npz")
+        # Each writer has its own partial file: nodes sharing a filesystem may all generate the same split at once
+        # (Lightning prepares data once per node), and the atomic rename lets the last one win with equal bytes.
+        partial = self.cache_path.with_name(f"{self.cache_path.stem}.{os.getpid()}-{uuid.uuid4().hex[:8]}.partial.npz")
         np.savez_compressed(partial, **{f"{s}_{part}": splits[s][i] for s in SPLITS for i, part in enumerate(("puzzles", "solutions"))})
         partial.replace(self.cache_path)
 
