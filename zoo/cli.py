@@ -197,6 +197,11 @@ def main(argv: list[str] | None = None) -> None:
             "naming node 0, which must be reachable from the others; the wait is bounded by "
             "`--trainer.strategy DDPStrategy --trainer.strategy.timeout H:MM:SS` (default 0:30:00). See docs/multinode.md"
         ) from None
+    finally:
+        # Lightning leaves the process group open; tearing down gloo's threads at interpreter exit instead can
+        # abort a process that has finished ("terminate called without an active exception").
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
 
 
 if __name__ == "__main__":
