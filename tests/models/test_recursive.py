@@ -76,8 +76,8 @@ def test_ema_follows_the_trained_weights() -> None:
     with torch.no_grad():
         reasoner.model.answer_head.weight.fill_(1.0)
         reasoner.ema_model.answer_head.weight.fill_(0.0)
-    reasoner.on_train_batch_end(None, None, 0)  # at step 0 the warmed-up decay is 1/10
-    expected = torch.full_like(reasoner.ema_model.answer_head.weight, 0.9)
+    reasoner._update_ema()  # after the first optimiser step the warmed-up decay is 2/11
+    expected = torch.full_like(reasoner.ema_model.answer_head.weight, 9 / 11)
     assert torch.allclose(reasoner.ema_model.answer_head.weight, expected)
 
 
