@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 import lightning as L
-from lightning.pytorch.utilities import rank_zero_warn
 import numpy as np
 import torch
+from lightning.pytorch.strategies import FSDPStrategy
+from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor, nn
 
 from zoo import rng, tasks
@@ -184,8 +185,6 @@ class ReasoningFamily(L.LightningModule):
     # ---- training plumbing -------------------------------------------------------------------------
 
     def setup(self, stage: str) -> None:
-        from lightning.pytorch.strategies import FSDPStrategy
-
         if self.ema_model is not None and isinstance(self.trainer.strategy, FSDPStrategy):
             # FSDP shards the live and the EMA weights at different offsets of one flat buffer, so the
             # per-parameter moving average would pair mismatched shards.
