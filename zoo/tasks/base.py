@@ -113,9 +113,19 @@ class Task(abc.ABC):
         return self.size * self.size
 
     @property
+    def num_symbols(self) -> int:
+        """Symbols a cell can hold, as board values ``1..num_symbols`` (``n`` unless a task says otherwise)."""
+        return self.size
+
+    @property
+    def value_hint(self) -> str:
+        """What board values mean, for error messages."""
+        return f"use 0 for a blank and 1..{self.num_symbols} for symbols"
+
+    @property
     def vocab_size(self) -> int:
-        """Token vocabulary: pad, blank and the ``n`` symbols, i.e. ``n + 2``."""
-        return self.size + 2
+        """Token vocabulary: pad, blank and the symbols, i.e. ``num_symbols + 2``."""
+        return self.num_symbols + 2
 
     # ------------------------------------------------------------------ problem family
     @abc.abstractmethod
@@ -156,9 +166,9 @@ class Task(abc.ABC):
 
     # ------------------------------------------------------------------ shared helpers
     def check_board(self, board: Any, what: str = "board") -> np.ndarray:
-        """``board`` as an int64 array ``[n, n]`` with values in ``0..n``; ``ValueError`` otherwise."""
+        """``board`` as an int64 array ``[n, n]`` with values in ``0..num_symbols``; ``ValueError`` otherwise."""
         arr = np.asarray(board)
-        n = self.size
+        n, top = self.size, self.num_symbols
         if arr.shape != (n, n):
             raise ValueError(
                 f"{what} has shape {arr.shape}, but {self!r} boards have shape ({n}, {n}); "
@@ -168,12 +178,11 @@ class Task(abc.ABC):
             if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
                 arr = arr.astype(np.int64)
             else:
-                raise ValueError(f"{what} must hold integers 0..{n}, got dtype {arr.dtype}")
+                raise ValueError(f"{what} must hold integers 0..{top}, got dtype {arr.dtype}")
         arr = arr.astype(np.int64, copy=False)
-        if arr.size and (arr.min() < 0 or arr.max() > n):
+        if arr.size and (arr.min() < 0 or arr.max() > top):
             raise ValueError(
-                f"{what} holds values outside 0..{n} (found {int(arr.min())}..{int(arr.max())}); "
-                f"use 0 for a blank and 1..{n} for symbols"
+                f"{what} holds values outside 0..{top} (found {int(arr.min())}..{int(arr.max())}); {self.value_hint}"
             )
         return arr
 
@@ -197,7 +206,7 @@ class Task(abc.ABC):
         return np.stack(boards)
 
     def encode(self, boards: np.ndarray | torch.Tensor) -> torch.Tensor:
-        """Boards ``[..., n, n]`` (0 blank, 1..n symbols) -> LongTensor tokens ``[..., n*n]`` (blank 1, k -> k+1)."""
+        """Boards ``[..., n, n]`` (0 blank, symbols 1..) -> LongTensor tokens ``[..., n*n]`` (blank 1, k -> k+1)."""
         n = self.size
         t = torch.as_tensor(np.asarray(boards) if not isinstance(boards, torch.Tensor) else boards)
         if t.dim() < 2 or tuple(t.shape[-2:]) != (n, n):
@@ -208,10 +217,10 @@ class Task(abc.ABC):
         if t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
             raise ValueError(f"encode expects integer boards, got dtype {t.dtype}")
         t = t.to(torch.long)
-        if t.numel() and (int(t.min()) < 0 or int(t.max()) > n):
+        if t.numel() and (int(t.min()) < 0 or int(t.max()) > self.num_symbols):
             raise ValueError(
-                f"boards hold values outside 0..{n} (found {int(t.min())}..{int(t.max())}); "
-                f"use 0 for a blank and 1..{n} for symbols"
+                f"boards hold values outside 0..{self.num_symbols} (found {int(t.min())}..{int(t.max())}); "
+                f"{self.value_hint}"
             )
         tokens = torch.where(t == 0, torch.full_like(t, BLANK_TOKEN), t + SYMBOL_OFFSET)
         return tokens.reshape(*t.shape[:-2], n * n)

@@ -30,7 +30,6 @@ import itertools
 from typing import Any, ClassVar
 
 import numpy as np
-import torch
 
 from .base import Task, register
 
@@ -154,9 +153,13 @@ class NQueens(Task):
         return {"name": self.name, "size": self.size, "placed": self.placed, "min_solutions": self.min_solutions}
 
     @property
-    def vocab_size(self) -> int:
-        """Token vocabulary: pad, blank (unknown), queen and no queen, i.e. 4."""
-        return NUM_SYMBOLS + 2
+    def num_symbols(self) -> int:
+        """Queen (1) and no queen (2), whatever the board size: the vocabulary is pad, unknown and these, i.e. 4."""
+        return NUM_SYMBOLS
+
+    @property
+    def value_hint(self) -> str:
+        return "use 0 for unknown, 1 for a queen and 2 for no queen"
 
     # ------------------------------------------------------------------ cached tables
     @classmethod
@@ -194,41 +197,6 @@ class NQueens(Task):
         sols = self.all_solutions(self.size)
         ok = counts >= self.min_solutions
         return int(sum(len(np.unique(sols[ok[:, j]][:, kept], axis=0)) for j, kept in enumerate(rows)))
-
-    # ------------------------------------------------------------------ boards and tokens
-    def check_board(self, board: Any, what: str = "board") -> np.ndarray:
-        """``board`` as an int64 array ``[n, n]`` with values 0 (unknown), 1 (queen), 2 (no queen)."""
-        arr = np.asarray(board)
-        n = self.size
-        if arr.shape != (n, n):
-            raise ValueError(
-                f"{what} has shape {arr.shape}, but {self!r} boards have shape ({n}, {n}); "
-                f"pass one board at a time (index a batch first)"
-            )
-        if arr.dtype.kind not in "iub":
-            if arr.dtype.kind == "f" and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
-                arr = arr.astype(np.int64)
-            else:
-                raise ValueError(f"{what} must hold integers 0..{NUM_SYMBOLS}, got dtype {arr.dtype}")
-        arr = arr.astype(np.int64, copy=False)
-        if arr.min() < 0 or arr.max() > NUM_SYMBOLS:
-            raise ValueError(
-                f"{what} holds values outside 0..{NUM_SYMBOLS} (found {int(arr.min())}..{int(arr.max())}); "
-                f"use 0 for unknown, 1 for a queen and 2 for no queen"
-            )
-        return arr
-
-    def encode(self, boards: np.ndarray | torch.Tensor) -> torch.Tensor:
-        """Boards ``[..., n, n]`` (0 unknown, 1 queen, 2 no queen) -> tokens ``[..., n*n]`` (1, 2, 3)."""
-        t = boards if isinstance(boards, torch.Tensor) else torch.as_tensor(np.asarray(boards))
-        if not (t.is_floating_point() or t.is_complex() or t.dtype == torch.bool) and t.numel():
-            lo, hi = int(t.min()), int(t.max())
-            if lo < 0 or hi > NUM_SYMBOLS:
-                raise ValueError(
-                    f"boards hold values outside 0..{NUM_SYMBOLS} (found {lo}..{hi}); "
-                    f"use 0 for unknown, 1 for a queen and 2 for no queen"
-                )
-        return super().encode(t)
 
     # ------------------------------------------------------------------ text
     def parse(self, text: str) -> np.ndarray:
