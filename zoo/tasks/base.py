@@ -135,9 +135,39 @@ class Task(abc.ABC):
         Deterministic in ``seed``. For a multi-solution puzzle ``solutions`` holds one valid completion.
         """
 
-    @abc.abstractmethod
+    #: the board's name in messages, e.g. "Sudoku"
+    title: str = "board"
+
+    @property
+    def text_rule(self) -> str:
+        """How the text form writes cells, for error messages."""
+        return "see the task's docs"
+
+    def read_char(self, char: str) -> int | None:
+        """The board value a character of the text form stands for; None when it stands for nothing."""
+        raise NotImplementedError(f"{type(self).__name__} has no text form")
+
     def parse(self, text: str) -> np.ndarray:
-        """One puzzle ``[n, n]`` from the community text form."""
+        """One puzzle ``[n, n]`` from the community text form: one line of ``n * n`` characters."""
+        if not isinstance(text, str):
+            raise ValueError(f"parse expects a str, got {type(text).__name__}")
+        n = self.size
+        line = text.strip()
+        if len(line) != n * n:
+            raise ValueError(
+                f"a {n}x{n} {self.title} is one line of {n * n} characters ({self.text_rule}), "
+                f"got {len(line)} characters: {line[:100]!r}"
+            )
+        board = np.zeros(n * n, dtype=np.int64)
+        for pos, char in enumerate(line):
+            value = self.read_char(char)
+            if value is None:
+                raise ValueError(
+                    f"bad character {char!r} at position {pos} (row {pos // n + 1}, column {pos % n + 1}) "
+                    f"of a {n}x{n} {self.title}; use {self.text_rule}"
+                )
+            board[pos] = value
+        return board.reshape(n, n)
 
     @abc.abstractmethod
     def format(self, board: np.ndarray) -> str:

@@ -199,26 +199,11 @@ class NQueens(Task):
         return int(sum(len(np.unique(sols[ok[:, j]][:, kept], axis=0)) for j, kept in enumerate(rows)))
 
     # ------------------------------------------------------------------ text
-    def parse(self, text: str) -> np.ndarray:
-        if not isinstance(text, str):
-            raise ValueError(f"parse expects a str, got {type(text).__name__}")
-        n = self.size
-        line = text.strip()
-        if len(line) != n * n:
-            raise ValueError(
-                f"a {n}x{n} N-Queens board is one line of {n * n} characters ('Q' queen, '.' unknown, "
-                f"'x' no queen), got {len(line)} characters: {line[:120]!r}"
-            )
-        board = np.zeros(n * n, dtype=np.int64)
-        for pos, ch in enumerate(line):
-            value = _CHARS.get(ch)
-            if value is None:
-                raise ValueError(
-                    f"bad character {ch!r} at position {pos} (row {pos // n + 1}, column {pos % n + 1}) "
-                    f"of a {n}x{n} N-Queens board; use 'Q' for a queen, '.' for unknown and 'x' for no queen"
-                )
-            board[pos] = value
-        return board.reshape(n, n)
+    title = "N-Queens board"
+    text_rule = "'Q' for a queen, '.' for unknown, 'x' for no queen"
+
+    def read_char(self, char: str) -> int | None:
+        return _CHARS.get(char)
 
     def format(self, board: np.ndarray) -> str:
         b = self.check_board(board)

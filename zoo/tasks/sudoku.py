@@ -204,28 +204,18 @@ class Sudoku(Task):
         return {"name": self.name, "size": self.size, "givens": self.givens, "unique": self.unique}
 
     # ------------------------------------------------------------------ text
-    def parse(self, text: str) -> np.ndarray:
-        if not isinstance(text, str):
-            raise ValueError(f"parse expects a str, got {type(text).__name__}")
-        n = self.size
-        line = text.strip()
-        if len(line) != n * n:
-            raise ValueError(
-                f"a {n}x{n} Sudoku is one line of {n * n} characters (digits 1-{n}, '.' or '0' for blanks), "
-                f"got {len(line)} characters: {line[:100]!r}"
-            )
-        board = np.zeros(n * n, dtype=np.int64)
-        for pos, ch in enumerate(line):
-            if ch in ".0":
-                continue
-            if ch.isdigit() and ch.isascii() and 1 <= int(ch) <= n:
-                board[pos] = int(ch)
-            else:
-                raise ValueError(
-                    f"bad character {ch!r} at position {pos} (row {pos // n + 1}, column {pos % n + 1}) "
-                    f"of a {n}x{n} Sudoku; use digits 1-{n} and '.' or '0' for blanks"
-                )
-        return board.reshape(n, n)
+    title = "Sudoku"
+
+    @property
+    def text_rule(self) -> str:
+        return f"digits 1-{self.size}, '.' or '0' for blanks"
+
+    def read_char(self, char: str) -> int | None:
+        if char in ".0":
+            return 0
+        if char.isdigit() and char.isascii() and 1 <= int(char) <= self.size:
+            return int(char)
+        return None
 
     def format(self, board: np.ndarray) -> str:
         b = self.check_board(board)
