@@ -32,3 +32,30 @@ def isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     cache = tmp_path_factory.getbasetemp() / "zoo-cache"
     monkeypatch.setenv("ZOO_CACHE", str(cache))
     return cache
+
+
+def zoo_error(capsys: pytest.CaptureFixture[str], *words: str) -> str:
+    """Run `zoo WORDS` expecting a user error: exit status 2 and no traceback. Returns what it printed on stderr."""
+    from zoo.cli import main
+
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(words))
+    printed = _without_logging_errors(capsys.readouterr().err)
+    assert exit_info.value.code == 2, printed
+    assert "Traceback" not in printed, printed
+    return printed
+
+
+def _without_logging_errors(text: str) -> str:
+    """stderr without the '--- Logging error ---' reports of a logging handler that an earlier test's captured
+    stream left behind (a test artefact: Lightning binds its handler to the stream of the first test that logs)."""
+    kept, skipping = [], False
+    for line in text.splitlines(keepends=True):
+        if line.startswith("--- Logging error ---"):
+            skipping = True
+        elif skipping and line.startswith("Arguments:"):
+            skipping = False
+        elif not skipping:
+            kept.append(line)
+    return "".join(kept)

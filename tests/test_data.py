@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -58,16 +59,16 @@ def test_two_writers_of_one_cache_file_do_not_collide(isolated_cache: Path, monk
     one's write must not pull the first one's file away (regression: both used one partial file name)."""
     options = {"train_count": 20, "val_count": 5, "test_count": 5, "seed": 11}
     first, second = TaskDataModule(TASK, **options), TaskDataModule(TASK, **options)
-    rename = Path.replace
+    rename = os.replace
     interleaved = []
 
-    def replace_after_the_other_writer(self: Path, target: Path) -> Path:
+    def replace_after_the_other_writer(source: Path, target: Path) -> None:
         if not interleaved:
             interleaved.append(True)
             second.prepare_data()
-        return rename(self, target)
+        rename(source, target)
 
-    monkeypatch.setattr(Path, "replace", replace_after_the_other_writer)
+    monkeypatch.setattr(os, "replace", replace_after_the_other_writer)
     first.prepare_data()
     first.setup()
     assert interleaved and len(first.splits["train"][0]) == 20

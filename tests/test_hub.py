@@ -20,15 +20,28 @@ import httpx2
 import pytest
 import torch
 from huggingface_hub import ModelCard, constants, scan_cache_dir, set_client_factory
-from huggingface_hub.errors import GatedRepoError, LocalEntryNotFoundError, RepositoryNotFoundError, RevisionNotFoundError
+from huggingface_hub.errors import (
+    GatedRepoError,
+    LocalEntryNotFoundError,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
 from huggingface_hub.file_download import repo_folder_name
 from huggingface_hub.utils._http import default_client_factory, hf_request_event_hook
 from safetensors.torch import load_file, save_file
 
 import zoo
+from tests.conftest import zoo_error
 from zoo import hub
 from zoo.cli import main
-from zoo.models import EnergyTransformer, GenerativeRecursiveReasoner, ReasoningFamily, RecursiveReasoner
+from zoo.errors import ZooError
+from zoo.hub import publish
+from zoo.models import (
+    EnergyTransformer,
+    GenerativeRecursiveReasoner,
+    ReasoningFamily,
+    RecursiveReasoner,
+)
 from zoo.regimes import DeepSupervision, EnergyDescent, VariationalRecursion
 from zoo.results import write_results
 
@@ -148,19 +161,30 @@ def test_save_then_load_predicts_the_same(family: str, tmp_path: Path) -> None:
     evaluated = (model.ema_model or model.model).state_dict()
     assert config["weights"] == ("live" if family == "energy" else "ema")
     assert stored.keys() == evaluated.keys() and all(torch.equal(stored[k], evaluated[k]) for k in stored)
-    assert config["family"] == f"{type(model).__module__}.{type(model).__name__}"
+    assert config["family"] == type(model).__name__  # the registered name: loading looks it up, never imports it
     assert config["task"] == model.task.spec() and config["hparams"]["regime"] == model.hparams.regime
     assert {p.name for p in folder.iterdir()} == {"config.json", "model.safetensors", "README.md", "recipe.yaml"}
+
+
+def replace_weights(folder: Path, tensors: dict[str, torch.Tensor]) -> None:
+    """Write other weights into a model folder *and* record their checksum, as a consistent but mixed-up folder."""
+    save_file(tensors, folder / "model.safetensors")
+    config = json.loads((folder / "config.json").read_text())
+    config["weights_sha256"] = hashlib.sha256((folder / "model.safetensors").read_bytes()).hexdigest()
+    (folder / "config.json").write_text(json.dumps(config))
 
 
 def test_loading_is_strict(tmp_path: Path) -> None:
     folder = hub.save(build("recursive"), tmp_path / "model")
     weights = load_file(folder / "model.safetensors")
-    save_file({k: v for k, v in weights.items() if k != "answer_head.weight"}, folder / "model.safetensors")
-    with pytest.raises(hub.HubError, match="does not fit.*Missing key.*answer_head.weight"):
+    replace_weights(folder, {k: v for k, v in weights.items() if k != "answer_head.weight"})
+    with pytest.raises(ZooError, match="do not fit.*Missing key.*answer_head.weight"):
         zoo.load(folder)
-    save_file({**weights, "extra.weight": torch.zeros(2)}, folder / "model.safetensors")
-    with pytest.raises(hub.HubError, match="does not fit.*Unexpected key.*extra.weight"):
+    replace_weights(folder, {**weights, "extra.weight": torch.zeros(2)})
+    with pytest.raises(ZooError, match="do not fit.*Unexpected key.*extra.weight"):
+        zoo.load(folder)
+    replace_weights(folder, {**weights, "answer_head.weight": torch.zeros(6, 17)})
+    with pytest.raises(ZooError, match=r"answer_head.weight is \[6, 17\] in the file, \[6, 16\] in the network"):
         zoo.load(folder)
 
 
@@ -195,19 +219,19 @@ def test_export_writes_the_hub_folder_and_card(tmp_path: Path, capsys: pytest.Ca
         assert text in card.text, text
 
 
-def test_export_keeps_an_existing_card_unless_asked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_export_keeps_the_card_of_the_same_model_unless_asked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     checkpoint = write_checkpoint(build("energy"), tmp_path / "run" / "checkpoints" / "last.ckpt")
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "README.md").write_text("my own card\n")
     main(["export", str(checkpoint), str(out)])
+    (out / "README.md").write_text("my own card\n")  # the user edits the card of this model
+    main(["export", str(checkpoint), str(out)])  # the same weights again
     assert (out / "README.md").read_text() == "my own card\n"
     assert "kept the existing" in capsys.readouterr().out
     main(["export", str(checkpoint), str(out), "--overwrite-card"])
     card = ModelCard.load(out / "README.md")
     assert "energy-transformer" in card.data.tags
     assert "Reconstructed from the model's hyper-parameters" in card.text  # no config.yaml in this run
-    assert "zoo.models.energy.EnergyTransformer" in (out / "recipe.yaml").read_text()
+    assert "class_path: zoo.models.EnergyTransformer" in (out / "recipe.yaml").read_text()
 
 
 # ---- the Hugging Face cache, offline -------------------------------------------------------------
@@ -240,24 +264,22 @@ def test_eval_accepts_a_folder_and_a_repo_id(tmp_path: Path, offline: None, monk
     assert results["model"] == "org/name" and results["family"] == "RecursiveReasoner"
 
 
-def test_offline_and_not_cached_says_so(offline: None) -> None:
+def test_offline_and_not_cached_says_so(offline: None, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(hub.HubError, match="not in the local Hugging Face cache.*HF_HUB_OFFLINE=1.*zoo download org/absent") as error:
         zoo.load("org/absent")
     assert isinstance(error.value.__cause__, LocalEntryNotFoundError)
-    with pytest.raises(SystemExit, match="zoo download: org/absent .*not in the local Hugging Face cache"):
-        main(["download", "org/absent"])
+    assert "zoo download: org/absent (revision main) is not in the local Hugging Face cache" in zoo_error(capsys, "download", "org/absent")
 
 
 # ---- errors from the Hub -------------------------------------------------------------------------
 
 
-def test_repository_not_found(hub_answers: dict) -> None:
+def test_repository_not_found(hub_answers: dict, capsys: pytest.CaptureFixture[str]) -> None:
     hub_answers["/api/models/org/missing"] = (404, {"X-Error-Code": "RepoNotFound"})
     with pytest.raises(hub.HubError, match="no model repository 'org/missing' on the Hub.*hf auth login") as error:
         zoo.load("org/missing")
     assert isinstance(error.value.__cause__, RepositoryNotFoundError)
-    with pytest.raises(SystemExit, match="zoo eval: no model repository 'org/missing'"):
-        main(["eval", "org/missing"])
+    assert "zoo eval: no model repository 'org/missing'" in zoo_error(capsys, "eval", "org/missing")
 
 
 def test_gated_repository(hub_answers: dict) -> None:
@@ -323,7 +345,7 @@ def test_folders_that_are_not_zoo_models(tmp_path: Path) -> None:
 
 def test_a_folder_of_another_family_or_task_is_refused_when_one_is_expected(tmp_path: Path) -> None:
     folder = hub.save(build("energy"), tmp_path / "model")
-    with pytest.raises(hub.HubError, match="holds a zoo.models.energy.EnergyTransformer model, not the .*RecursiveReasoner"):
+    with pytest.raises(hub.HubError, match="holds a EnergyTransformer model, not the RecursiveReasoner expected"):
         zoo.load(folder, family=RecursiveReasoner)
     with pytest.raises(hub.HubError, match="trained on task .*'size': 4.*cannot read .*'size': 6"):
         zoo.load(folder, task={"name": "sudoku", "size": 6})
@@ -357,7 +379,7 @@ class FakeApi:
 
 
 def test_push_uploads_the_folder_in_one_commit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setattr(hub, "HfApi", FakeApi)
+    monkeypatch.setattr(publish, "HfApi", FakeApi)
     monkeypatch.setenv("HF_TOKEN", "hf_test_token")
     FakeApi.calls = []
     model = build("recursive")
@@ -382,14 +404,11 @@ def test_push_uploads_the_folder_in_one_commit(tmp_path: Path, monkeypatch: pyte
     assert calls["create_commit"]["revision"] is None
 
 
-def test_push_needs_a_token_and_a_valid_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(hub, "HfApi", FakeApi)
-    monkeypatch.setattr(hub, "get_token", lambda: None)
+def test_push_needs_a_token_and_a_valid_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(publish, "HfApi", FakeApi)
+    monkeypatch.setattr(publish, "get_token", lambda: None)
     folder = hub.save(build("energy"), tmp_path / "model")
-    with pytest.raises(SystemExit, match="zoo push: no Hugging Face token: set HF_TOKEN, or run `hf auth login`"):
-        main(["push", str(folder), "org/name"])
+    assert "zoo push: no Hugging Face token: set HF_TOKEN, or run `hf auth login`" in zoo_error(capsys, "push", str(folder), "org/name")
     (folder / "model.safetensors").unlink()
-    with pytest.raises(SystemExit, match="zoo push: .*has no model.safetensors"):
-        main(["push", str(folder), "org/name"])
-    with pytest.raises(SystemExit, match="zoo push: no folder at org/model: make one with `zoo export"):
-        main(["push", "org/model", "org/name"])
+    assert "has no model.safetensors" in zoo_error(capsys, "push", str(folder), "org/name")
+    assert "zoo push: no folder at org/model: make one with `zoo export" in zoo_error(capsys, "push", "org/model", "org/name")

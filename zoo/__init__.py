@@ -19,6 +19,8 @@ __all__ = ["load"]
 def load(source: str | Path, revision: str | None = None, **options: Any) -> "ReasoningFamily":
     """A model in eval mode, loaded strictly, from a folder made by `zoo export`, a Hub repo id ("org/name",
     at `revision`), or a .ckpt written by `zoo fit`. Options: see `zoo.hub.load`."""
-    from zoo.hub import load as load_model  # imported on use: `import zoo.tasks` stays free of Lightning
+    from zoo.hub import (
+        load as load_model,  # imported on use: `import zoo.tasks` stays free of Lightning
+    )
 
     return load_model(source, revision, **options)

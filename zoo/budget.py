@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from zoo.errors import ZooError
+
 
 @dataclass(frozen=True, order=True)
 class Budget:
@@ -19,7 +21,7 @@ class Budget:
 
     def __post_init__(self) -> None:
         if self.steps < 1 or self.samples < 1:
-            raise ValueError(f"a budget needs steps >= 1 and samples >= 1, got {self}")
+            raise ZooError(f"a budget needs steps >= 1 and samples >= 1, got {self}", key="budgets")
 
     @classmethod
     def of(cls, value: "Budget | int") -> "Budget":
@@ -41,7 +43,8 @@ def parse_budgets(text: str) -> list[Budget]:
             steps, _, samples = part.partition("x")
             budgets.append(Budget(int(steps), int(samples or 1)))
         except ValueError as error:
-            raise ValueError(
-                f"bad budget {part!r} in {text!r}: write steps, or steps x samples, e.g. '1,2,4,8' or '8x1,8x4'"
+            raise ZooError(
+                f"bad budget {part!r} in {text!r}: write steps, or steps x samples, e.g. '1,2,4,8' or '8x1,8x4'",
+                key="budgets",
             ) from error
     return budgets

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import uuid
+import sys
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -24,6 +24,8 @@ import torch
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
 from zoo import tasks
+from zoo.errors import DamagedFileError, ZooError
+from zoo.files import partial_path
 from zoo.tasks import Task
 
 SPLITS = ("train", "val", "test")
@@ -31,6 +33,8 @@ SPLITS = ("train", "val", "test")
 # puzzle change split between runs.
 _TEST_BELOW, _VAL_BELOW = 0.2, 0.3
 _GENERATION_CHUNK = 256
+# Version of the cache file's layout (arrays and checksum); part of the cache key.
+_CACHE_FORMAT = 2
 
 
 def split_of(task: Task, puzzle: np.ndarray) -> str:
@@ -59,7 +63,11 @@ def generate_splits(task: Task, counts: dict[str, int], seed: int) -> dict[str, 
             found[split].append((puzzle, solution))
         chunk += 1
         if chunk > 10_000:
-            raise RuntimeError(f"could not generate {counts} distinct puzzles of {task.spec()}; ask for fewer")
+            raise ZooError(
+                f"could not generate {counts} distinct puzzles of {task.spec()} (the task has too few distinct "
+                "puzzles for these counts): lower data.train_count, val_count or test_count",
+                key="train_count",
+            )
     return {
         split: (np.stack([p for p, _ in pairs]), np.stack([s for _, s in pairs])) if pairs else
         (np.zeros((0, task.size, task.size), np.int64), np.zeros((0, task.size, task.size), np.int64))
@@ -175,6 +183,63 @@ class ShardSampler(DistributedSampler):
         return iter(range(self.rank, len(self.dataset), self.num_replicas))
 
 
+def check_settings(**settings: int) -> None:
+    """Refuse data settings no run can use, naming the setting (counts >= 0, batch sizes and copies >= 1)."""
+    least = {"augment_copies": 1, "batch_size": 1, "eval_batch_size": 1}
+    for name, value in settings.items():
+        floor = least.get(name, 0)
+        if isinstance(value, bool) or not isinstance(value, int) or value < floor:
+            what = "a whole number" + (f" of at least {floor}" if floor else " (0 or more)")
+            raise ZooError(f"data setting {name} must be {what}, got {value!r}", key=name)
+
+
+def task_for_generation(spec: Any) -> Task:
+    """The task of a spec, checked to be one whose puzzles `generate` can make; errors keyed "task.<option>"."""
+    if not isinstance(spec, dict):
+        raise ZooError(f"a task is written as {{name: ..., option: value}}, e.g. {{name: sudoku, size: 6}}; got {spec!r}", key="task")
+    try:
+        task = tasks.get(**spec)
+        task.check_generatable()
+    except ZooError as error:
+        raise error.under("task") from None
+    return task
+
+
+def write_cache(path: Path, splits: dict[str, tuple[np.ndarray, np.ndarray]]) -> None:
+    """Write generated splits to `path` with a checksum of their contents, atomically."""
+    arrays = {f"{s}_{part}": splits[s][i] for s in SPLITS for i, part in enumerate(("puzzles", "solutions"))}
+    arrays["checksum"] = np.frombuffer(_checksum(arrays), dtype=np.uint8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Each writer has its own partial file: nodes sharing a filesystem may all generate the same split at once
+    # (Lightning prepares data once per node), and the atomic rename lets the last one win with equal bytes.
+    with partial_path(path) as partial:
+        np.savez_compressed(partial, **arrays)
+
+
+def read_cache(path: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Splits from a cache file, verified against its checksum; `DamagedFileError` when it does not load or match."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in data.files}
+    except Exception as error:  # zipfile, zlib, OSError, ValueError...: any failure to read is damage
+        raise DamagedFileError(f"the data cache file {path} is damaged ({type(error).__name__}: {error})") from None
+    names = [f"{s}_{part}" for s in SPLITS for part in ("puzzles", "solutions")]
+    if any(name not in arrays for name in [*names, "checksum"]):
+        raise DamagedFileError(f"the data cache file {path} is damaged (arrays are missing)")
+    if arrays["checksum"].tobytes() != _checksum({name: arrays[name] for name in names}):
+        raise DamagedFileError(f"the data cache file {path} is damaged (its contents fail their checksum)")
+    return {s: (arrays[f"{s}_puzzles"], arrays[f"{s}_solutions"]) for s in SPLITS}
+
+
+def _checksum(arrays: dict[str, np.ndarray]) -> bytes:
+    digest = hashlib.sha256()
+    for name in sorted(name for name in arrays if name != "checksum"):
+        array = np.ascontiguousarray(arrays[name])
+        digest.update(f"{name}:{array.dtype.str}:{array.shape}".encode())
+        digest.update(array.tobytes())
+    return digest.digest()
+
+
 def default_cache_dir() -> Path:
     return Path(os.environ.get("ZOO_CACHE", Path.home() / ".cache" / "belief-zoo")) / "data"
 
@@ -207,36 +272,47 @@ class TaskDataModule(L.LightningDataModule):
         num_workers: int = 0,
     ) -> None:
         super().__init__()
+        check_settings(
+            train_count=train_count, val_count=val_count, test_count=test_count, augment_copies=augment_copies,
+            batch_size=batch_size, eval_batch_size=eval_batch_size, seed=seed, num_workers=num_workers,
+        )
         self.save_hyperparameters()
-        self.task = tasks.get(**task)
+        self.task = task_for_generation(task)
         self.counts = {"train": train_count, "val": val_count, "test": test_count}
         self.cache_dir = Path(cache_dir) if cache_dir else default_cache_dir()
         self.splits: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     @property
     def cache_path(self) -> Path:
-        key = json.dumps({"task": self.task.spec(), "counts": self.counts, "seed": self.hparams.seed}, sort_keys=True)
+        key = json.dumps(
+            {
+                "task": self.task.spec(), "generator": self.task.generator_version, "format": _CACHE_FORMAT,
+                "counts": self.counts, "seed": self.hparams.seed,
+            },
+            sort_keys=True,
+        )
         digest = hashlib.sha1(key.encode()).hexdigest()[:16]
         return self.cache_dir / f"{self.task.name}-{digest}.npz"
 
     def prepare_data(self) -> None:
-        if self.cache_path.exists():
-            return
+        if not self.cache_path.exists():
+            self._generate()
+
+    def _generate(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         splits = generate_splits(self.task, self.counts, self.hparams.seed)
-        self.cache_path.parent.mkdir(parents=True, exist_ok=True)
-        # Each writer has its own partial file: nodes sharing a filesystem may all generate the same split at once
-        # (Lightning prepares data once per node), and the atomic rename lets the last one win with equal bytes.
-        partial = self.cache_path.with_name(f"{self.cache_path.stem}.{os.getpid()}-{uuid.uuid4().hex[:8]}.partial.npz")
-        np.savez_compressed(partial, **{f"{s}_{part}": splits[s][i] for s in SPLITS for i, part in enumerate(("puzzles", "solutions"))})
-        partial.replace(self.cache_path)
+        write_cache(self.cache_path, splits)
+        return splits
 
     def setup(self, stage: str | None = None) -> None:
         if self.splits:
             return
         if not self.cache_path.exists():
             self.prepare_data()
-        with np.load(self.cache_path) as data:
-            self.splits = {s: (data[f"{s}_puzzles"], data[f"{s}_solutions"]) for s in SPLITS}
+        try:
+            self.splits = read_cache(self.cache_path)
+        except DamagedFileError as error:
+            print(f"zoo: {error}; generating it again", file=sys.stderr)
+            self.splits = self._generate()
 
     def dataset(self, split: str) -> PuzzleDataset:
         self.setup()
@@ -249,6 +325,13 @@ class TaskDataModule(L.LightningDataModule):
 
     def train_dataloader(self) -> ResumableLoader:
         dataset = self.dataset("train")
+        if len(dataset) < self.hparams.batch_size:
+            raise ZooError(
+                f"training needs at least one full batch, but there are {len(dataset)} training examples "
+                f"(train_count {self.counts['train']} x augment_copies {self.hparams.augment_copies}) for "
+                f"batch_size {self.hparams.batch_size}: lower data.batch_size or raise data.train_count",
+                key="batch_size",
+            )
         replicas, rank = self._processes()
         # The order seed under several processes is the training seed, as Lightning's own sampler would use.
         sampler = ResumableSampler(dataset, replicas, rank, seed=int(os.environ.get("PL_GLOBAL_SEED", 0)))

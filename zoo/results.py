@@ -13,6 +13,7 @@ import lightning as L
 import torch
 
 from zoo.budget import parse_budgets
+from zoo.files import partial_path, write_text
 
 
 def describe_machine() -> str:
@@ -56,15 +57,15 @@ def plot_budget_curve(exact_match: dict[str, float], path: Path, title: str) -> 
     if len(lines) > 1:
         axes.legend()
     figure.tight_layout()
-    figure.savefig(path)
+    with partial_path(path) as partial:
+        figure.savefig(partial, format="png")
     plt.close(figure)
 
 
 def write_results(results: dict[str, Any], directory: Path) -> Path:
     """Write results.json and budget_curve.png into `directory`; print the table and the path."""
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "results.json"
-    path.write_text(json.dumps(results, indent=2) + "\n")
+    path = write_text(directory / "results.json", json.dumps(results, indent=2) + "\n")
     title = f"{results.get('family', '')} on {results.get('task', '')}"
     plot_budget_curve(results["exact_match"], directory / "budget_curve.png", title)
     print(format_table(results))

@@ -84,11 +84,33 @@ def test_bad_options(options: dict, pattern: str) -> None:
         Sudoku(**options)
 
 
-def test_unreachable_givens_fail_with_a_clear_error() -> None:
-    # 6x6 puzzles with 8 givens exist but greedy removal rarely reaches them; 4x4 with 12
-    # givens and two solutions needs the 4 blanks to form a rectangle, which random removal misses.
-    with pytest.raises(ValueError, match=r"could not generate .* attempts"):
-        Sudoku(4, givens=12, unique=False).generate(3, seed=0)
+@pytest.mark.parametrize(
+    "options, reachable",
+    [
+        ({"size": 6, "givens": 8}, "9..36"),  # such puzzles exist, but greedy removal almost never reaches them
+        ({"size": 9, "givens": 20}, "23..81"),
+        ({"size": 4, "givens": 12, "unique": False}, "0..9"),  # 4 blanks must form a rectangle: rarely drawn
+        ({"size": 6, "givens": 26, "unique": False}, "0..22"),
+    ],
+)
+def test_unreachable_givens_are_refused_before_any_work(options: dict, reachable: str) -> None:
+    task = Sudoku(**options)  # a valid task: its puzzles can be read and verified
+    with pytest.raises(ValueError, match=rf"cannot be generated reliably: .*givens {reachable}"):
+        task.check_generatable()
+    with pytest.raises(ValueError, match=rf"givens {reachable}"):
+        task.generate(1, seed=0)
+
+
+@pytest.mark.parametrize("size, unique", [(4, True), (6, True), (9, True), (4, False), (6, False), (9, False)])
+def test_the_edges_of_the_reachable_range_generate(size: int, unique: bool) -> None:
+    from zoo.tasks.sudoku import RELIABLE_GIVENS, RELIABLE_MULTI_GIVENS
+
+    givens = RELIABLE_GIVENS[size] if unique else RELIABLE_MULTI_GIVENS[size]
+    task = Sudoku(size, givens=givens, unique=unique)
+    task.check_generatable()
+    puzzles, solutions = task.generate(2 if size == 9 else 8, seed=3)
+    assert all((p > 0).sum() == givens for p in puzzles)
+    assert all(task.verify(p, s) for p, s in zip(puzzles, solutions))
 
 
 # ---------------------------------------------------------------- generation

@@ -18,6 +18,7 @@ from torch import Tensor, nn
 
 from zoo import rng, tasks
 from zoo.budget import Budget, parse_budgets
+from zoo.errors import ZooError
 from zoo.metrics import CellAccuracy, ExactMatchPerBudget
 from zoo.regimes import Regime
 
@@ -45,11 +46,6 @@ class Thought:
     candidates: Tensor | None = None
     candidate_energies: Tensor | None = None
     candidate_scores: Tensor | None = None
-
-
-def class_path(obj: object) -> str:
-    cls = obj if isinstance(obj, type) else type(obj)
-    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 class ReasoningFamily(L.LightningModule):
@@ -131,6 +127,19 @@ class ReasoningFamily(L.LightningModule):
         answers = self.answers_per_budget(inputs, sampled)
         return {b.label: answers[b.label].expand(b.samples, *answers[b.label].shape) for b in sampled}
 
+    def thinking_memory(self, batch: int, budget: Budget) -> int:
+        """Rough bytes that thinking about `batch` puzzles at `budget` holds at its peak, to size evaluations.
+
+        Every sample's answer and score after every step is kept (the trail), and one step works on all
+        samples at once: activations of width D per cell, their gradients where thinking descends an energy.
+        """
+        steps, samples = budget.steps, budget.samples
+        cells, vocab = self.task.num_cells, self.task.vocab_size
+        width = int(self.hparams.get("width", 128))
+        trail = steps * samples * batch * cells * (8 + 4)
+        working = samples * batch * cells * 4 * (width * _ACTIVATIONS_PER_WIDTH + vocab * 4)
+        return trail + working
+
     @torch.no_grad()
     def solve(self, boards: np.ndarray, budget: Budget | int = 16) -> np.ndarray:
         """Convenience for people: puzzles [B, n, n] (0 = blank) -> answers [B, n, n]."""
@@ -188,9 +197,10 @@ class ReasoningFamily(L.LightningModule):
         if self.ema_model is not None and isinstance(self.trainer.strategy, FSDPStrategy):
             # FSDP shards the live and the EMA weights at different offsets of one flat buffer, so the
             # per-parameter moving average would pair mismatched shards.
-            raise ValueError(
+            raise ZooError(
                 "the EMA weights of this family are not shard-aware, so FSDP cannot train it as configured: use "
-                "`--trainer.strategy ddp` (these models fit one device), or set `--model.init_args.ema_decay 0`"
+                "`--trainer.strategy ddp` (these models fit one device), or set `--model.init_args.ema_decay 0`",
+                key="trainer.strategy",
             )
 
     def optimizer_step(self, *args: Any, **kwargs: Any) -> None:
@@ -240,12 +250,12 @@ class ReasoningFamily(L.LightningModule):
     training_state_attributes: tuple[str, ...] = ()
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint["zoo"] = {"family": class_path(self), "task": self.task.spec()}
+        checkpoint["zoo"] = {"family": type(self).__name__, "task": self.task.spec()}
         state = {name: _to_cpu(getattr(self, name)) for name in self.training_state_attributes}
         checkpoint["zoo_resume"] = _gather_from_ranks({"rng": rng.capture(), "state": state})
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        check_compatible(checkpoint.get("zoo"), self)
+        check_compatible(checkpoint, self)
         self._resume_states = checkpoint.get("zoo_resume")
 
     def on_train_start(self) -> None:
@@ -269,6 +279,11 @@ class ReasoningFamily(L.LightningModule):
             setattr(self, name, _to_device(value, self.device))
 
 
+# Tensors of width D alive per cell during one thinking step (block inputs, mixer and MLP intermediates, norms,
+# and gradients for energy descent), as measured for depth-2 networks; a rough upper figure.
+_ACTIVATIONS_PER_WIDTH = 24
+
+
 def _to_cpu(value: Any) -> Any:
     if isinstance(value, dict):
         return {key: _to_cpu(item) for key, item in value.items()}
@@ -290,17 +305,56 @@ def _gather_from_ranks(local: dict[str, Any]) -> list[dict[str, Any]]:
     return gathered
 
 
-def check_compatible(saved: dict[str, Any] | None, family: ReasoningFamily, source: str = "the checkpoint") -> None:
-    """Raise a clear error when a saved model belongs to another family or task than `family`."""
-    if saved is None:
-        raise ValueError(f"{source} was not written by belief-zoo (no 'zoo' record): train it with `zoo fit`")
-    if saved["family"] != class_path(family):
-        raise ValueError(
-            f"{source} holds a {saved['family']} model, but the recipe builds {class_path(family)}: "
-            "use a recipe of the same family, or train a new model"
+def check_compatible(checkpoint: dict[str, Any], family: ReasoningFamily, source: str = "the checkpoint") -> None:
+    """Raise a clear error when a checkpoint holds another family, task or network size than `family` builds.
+
+    Checked before any weight is loaded, so a mismatch never ends in a wall of tensor-size errors.
+    """
+    from zoo import registry  # the registry imports zoo.models on use
+
+    saved = checkpoint.get("zoo")
+    if not isinstance(saved, dict) or "family" not in saved:
+        raise ZooError(f"{source} was not written by belief-zoo (no 'zoo' record): train it with `zoo fit`")
+    if registry.family(saved["family"], source) is not type(family):
+        raise ZooError(
+            f"{source} holds a {registry.name_of(registry.family(saved['family']))} model, but the recipe builds "
+            f"{type(family).__name__}: use a recipe of the same family, or train a new model"
         )
     if saved["task"] != family.task.spec():
-        raise ValueError(
+        raise ZooError(
             f"{source} was trained on task {saved['task']}, but the recipe sets task {family.task.spec()}: "
             "set data.task to match, or start from scratch"
         )
+    state = checkpoint.get("state_dict")
+    if not isinstance(state, dict):
+        raise ZooError(f"{source} has no weights ('state_dict'): use a checkpoint written by `zoo fit`")
+    mismatches = [
+        key for key, value in family.state_dict().items()
+        if key in state and tuple(state[key].shape) != tuple(value.shape)
+    ]
+    if mismatches:
+        differ = differing_settings(checkpoint.get("hyper_parameters"), family, source) or f"first at {mismatches[0]}"
+        raise ZooError(
+            f"{source} holds a network of other sizes than the recipe builds ({differ}): set the recipe's model "
+            "sizes to the checkpoint's, or start from scratch"
+        )
+
+
+# Settings that change how a family trains or evaluates, not the shape of its network.
+TRAINING_SETTINGS = frozenset(
+    {"task", "regime", "eval_budgets", "lr", "weight_decay", "betas", "warmup_steps", "lr_min_ratio", "ema_decay",
+     "selection", "accept_only_lower", "inference_noise"}
+)
+
+
+def differing_settings(saved: Any, family: ReasoningFamily, source: str = "the checkpoint") -> str:
+    """'width: 16 in SOURCE, 24 in the recipe; ...' for the network settings that differ (empty when none)."""
+    if not isinstance(saved, dict):
+        return ""
+    ours = dict(family.hparams)
+    keys = sorted((set(saved) | set(ours)) - TRAINING_SETTINGS)
+    return "; ".join(
+        f"{key}: {saved.get(key)!r} in {source}, {ours.get(key)!r} in the recipe"
+        for key in keys
+        if not str(key).startswith("_") and saved.get(key) != ours.get(key)
+    )

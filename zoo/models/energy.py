@@ -25,6 +25,8 @@ from zoo.budget import Budget
 from zoo.models.base import ReasoningFamily, Thought
 from zoo.nn import ReasoningNet
 from zoo.regimes import EnergyDescent, instantiate_regime
+from zoo.registry import register_family
+from zoo.errors import ZooError
 
 FIRST_SYMBOL_TOKEN = 2  # tokens: pad 0, blank 1, symbols from 2
 
@@ -78,6 +80,7 @@ def select_samples(candidates: Tensor, cell_energies: Tensor, samples: int, per:
     return candidates.gather(1, index).squeeze(1)
 
 
+@register_family
 class EnergyTransformer(ReasoningFamily):
     """EBT-style family: a bidirectional network scores (puzzle, belief) pairs; thinking descends the energy.
 
@@ -115,7 +118,7 @@ class EnergyTransformer(ReasoningFamily):
     ) -> None:
         super().__init__(task, eval_budgets, lr, weight_decay, betas, warmup_steps, lr_min_ratio, ema_decay)
         if selection not in ("puzzle", "cell"):
-            raise ValueError(f"selection must be 'puzzle' or 'cell', got {selection!r}")
+            raise ZooError(f"selection must be 'puzzle' or 'cell', got {selection!r}", key="selection")
         self.regime = instantiate_regime(regime) if regime is not None else EnergyDescent()
         self._save_hparams(self.regime)
         self.num_symbols = self.task.vocab_size - FIRST_SYMBOL_TOKEN

@@ -21,6 +21,8 @@ from zoo.metrics import verified
 from zoo.models.base import Thought
 from zoo.models.recursive import RecursiveNet, RecursiveReasoner
 from zoo.regimes import VariationalRecursion
+from zoo.registry import register_family
+from zoo.errors import ZooError
 
 Noise = Literal["learned", "zero_mean", "none"]
 Selector = Literal["value", "vote", "oracle"]
@@ -62,6 +64,7 @@ class GenerativeNet(RecursiveNet):
         return self.value_head(h.mean(dim=1)).squeeze(-1)
 
 
+@register_family
 class GenerativeRecursiveReasoner(RecursiveReasoner):
     """GRAM-style stochastic recursive reasoner.
 
@@ -99,15 +102,17 @@ class GenerativeRecursiveReasoner(RecursiveReasoner):
         ema_decay: float = 0.995,
     ) -> None:
         if noise not in ("learned", "zero_mean", "none"):
-            raise ValueError(f"noise must be 'learned', 'zero_mean' or 'none', got {noise!r}")
+            raise ZooError(f"noise must be 'learned', 'zero_mean' or 'none', got {noise!r}", key="noise")
         if selection not in ("value", "vote", "oracle"):
-            raise ValueError(f"selection must be 'value', 'vote' or 'oracle', got {selection!r}")
+            raise ZooError(f"selection must be 'value', 'vote' or 'oracle', got {selection!r}", key="selection")
         super().__init__(
             task, regime if regime is not None else VariationalRecursion(), width, depth, mixer, heads, expansion,
             cycles, latent_updates, eval_budgets, lr, weight_decay, betas, warmup_steps, lr_min_ratio, ema_decay,
         )
         if not isinstance(self.regime, VariationalRecursion):
-            raise ValueError(f"{type(self).__name__} trains with VariationalRecursion, got {type(self.regime).__name__}")
+            raise ZooError(
+                f"{type(self).__name__} trains with VariationalRecursion, got {type(self.regime).__name__}", key="regime"
+            )
 
     def build_model(self) -> GenerativeNet:
         hp = self.hparams

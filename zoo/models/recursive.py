@@ -16,6 +16,8 @@ from zoo.budget import Budget
 from zoo.models.base import ReasoningFamily, Thought
 from zoo.nn import ReasoningNet
 from zoo.regimes import DeepSupervision, instantiate_regime
+from zoo.registry import register_family
+from zoo.errors import ZooError
 
 
 class RecursiveNet(nn.Module):
@@ -64,6 +66,7 @@ class RecursiveNet(nn.Module):
         return self.answer_head(y), self.halt_head(y.mean(dim=1)).squeeze(-1)
 
 
+@register_family
 class RecursiveReasoner(ReasoningFamily):
     """TRM-style deterministic recursive reasoner trained with deep supervision.
 
@@ -104,7 +107,10 @@ class RecursiveReasoner(ReasoningFamily):
     ) -> None:
         super().__init__(task, eval_budgets, lr, weight_decay, betas, warmup_steps, lr_min_ratio, ema_decay)
         if cycles < 1 or latent_updates < 1:
-            raise ValueError(f"cycles and latent_updates must be >= 1, got {cycles} and {latent_updates}")
+            raise ZooError(
+                f"cycles and latent_updates must be >= 1, got {cycles} and {latent_updates}",
+                key="cycles" if cycles < 1 else "latent_updates",
+            )
         self.regime = instantiate_regime(regime) if regime is not None else DeepSupervision()
         self._save_hparams(self.regime)
         self.model = self.build_model()

@@ -13,6 +13,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from zoo.errors import ZooError
+
 
 class RMSNorm(nn.Module):
     """Root-mean-square norm over the last dim, with a learned gain."""
@@ -68,7 +70,7 @@ class AttentionBlock(nn.Module):
     def __init__(self, dim: int, heads: int, expansion: float = 4.0) -> None:
         super().__init__()
         if dim % heads:
-            raise ValueError(f"width {dim} is not divisible by heads {heads}; pick heads that divide the width")
+            raise ZooError(f"width {dim} is not divisible by heads {heads}; pick heads that divide the width", key="heads")
         self.heads = heads
         self.qkv = nn.Linear(dim, 3 * dim, bias=False)
         self.out = nn.Linear(dim, dim, bias=False)
@@ -112,7 +114,7 @@ class ReasoningNet(nn.Module):
         elif mixer == "attention":
             blocks = [AttentionBlock(dim, heads, expansion) for _ in range(depth)]
         else:
-            raise ValueError(f"unknown mixer {mixer!r}: use 'mlp' or 'attention'")
+            raise ZooError(f"unknown mixer {mixer!r}: use 'mlp' or 'attention'", key="mixer")
         self.blocks = nn.ModuleList(blocks)
 
     def forward(self, x: Tensor) -> Tensor:

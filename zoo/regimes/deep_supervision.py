@@ -13,9 +13,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from zoo.errors import ZooError
 from zoo.regimes.base import Regime
+from zoo.registry import register_regime
 
 
+@register_regime
 @dataclass
 class DeepSupervision(Regime):
     """Settings of deep supervision.
@@ -33,9 +36,11 @@ class DeepSupervision(Regime):
 
     def __post_init__(self) -> None:
         if self.max_steps < 1:
-            raise ValueError(f"max_steps must be >= 1, got {self.max_steps}")
+            raise ZooError(f"max_steps must be >= 1, got {self.max_steps}", key="regime.init_args.max_steps")
         if not 0.0 <= self.halt_exploration <= 1.0:
-            raise ValueError(f"halt_exploration is a probability, got {self.halt_exploration}")
+            raise ZooError(
+                f"halt_exploration is a probability, got {self.halt_exploration}", key="regime.init_args.halt_exploration"
+            )
 
     def loss(self, logits: Tensor, targets: Tensor, halt_logits: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
         """Answer cross-entropy plus halting BCE against "the whole answer is exactly right".

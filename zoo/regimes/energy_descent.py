@@ -14,9 +14,12 @@ from typing import Literal
 
 import torch
 
+from zoo.errors import ZooError
 from zoo.regimes.base import Regime
+from zoo.registry import register_regime
 
 
+@register_regime
 @dataclass
 class EnergyDescent(Regime):
     """Settings of unrolled energy descent.
@@ -57,13 +60,21 @@ class EnergyDescent(Regime):
 
     def __post_init__(self) -> None:
         if not 1 <= self.min_steps <= self.steps:
-            raise ValueError(f"need 1 <= min_steps <= steps, got min_steps={self.min_steps}, steps={self.steps}")
+            raise ZooError(
+                f"need 1 <= min_steps <= steps, got min_steps={self.min_steps}, steps={self.steps}",
+                key="regime.init_args.min_steps",
+            )
         if self.random_step_size < 1.0:
-            raise ValueError(f"random_step_size is a spread factor >= 1 (1 disables), got {self.random_step_size}")
+            raise ZooError(
+                f"random_step_size is a spread factor >= 1 (1 disables), got {self.random_step_size}",
+                key="regime.init_args.random_step_size",
+            )
         if self.loss_on not in ("all", "last"):
-            raise ValueError(f"loss_on must be 'all' or 'last', got {self.loss_on!r}")
+            raise ZooError(f"loss_on must be 'all' or 'last', got {self.loss_on!r}", key="regime.init_args.loss_on")
         if not 0.0 <= self.replay_fraction < 1.0:
-            raise ValueError(f"replay_fraction must be in [0, 1), got {self.replay_fraction}")
+            raise ZooError(
+                f"replay_fraction must be in [0, 1), got {self.replay_fraction}", key="regime.init_args.replay_fraction"
+            )
 
     def step_count(self) -> int:
         """Descent steps for this batch."""

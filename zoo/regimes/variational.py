@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from zoo.errors import ZooError
 from zoo.regimes.deep_supervision import DeepSupervision
+from zoo.registry import register_regime
 
 
+@register_regime
 @dataclass
 class VariationalRecursion(DeepSupervision):
     """Deep supervision with a latent posterior.
@@ -37,7 +39,10 @@ class VariationalRecursion(DeepSupervision):
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.beta < 0 or not 0.0 <= self.kl_balance <= 1.0:
-            raise ValueError(f"need beta >= 0 and kl_balance in [0, 1], got beta={self.beta}, kl_balance={self.kl_balance}")
+            raise ZooError(
+                f"need beta >= 0 and kl_balance in [0, 1], got beta={self.beta}, kl_balance={self.kl_balance}",
+                key="regime.init_args.beta",
+            )
 
     def variational_loss(
         self, logits: Tensor, targets: Tensor, halt_logits: Tensor, kl: Tensor, value_logits: Tensor, valid: Tensor

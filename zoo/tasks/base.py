@@ -21,6 +21,8 @@ from typing import Any, ClassVar, TypeVar
 import numpy as np
 import torch
 
+from zoo.errors import ZooError
+
 PAD_TOKEN = 0
 BLANK_TOKEN = 1
 #: token of symbol ``k`` is ``k + SYMBOL_OFFSET``
@@ -61,14 +63,15 @@ def get(name: str, **options: Any) -> "Task":
     (listing the known ones) or an option the task does not take (naming it).
     """
     if not isinstance(name, str) or name not in _REGISTRY:
-        raise ValueError(f"unknown task {name!r}; known tasks: {', '.join(names()) or '(none)'}")
+        raise ZooError(f"unknown task {name!r}; known tasks: {', '.join(names()) or '(none)'}", key="name")
     cls = _REGISTRY[name]
     accepted = cls.option_names()
     unknown = sorted(set(options) - set(accepted))
     if unknown:
-        raise ValueError(
+        raise ZooError(
             f"unknown option(s) {', '.join(map(repr, unknown))} for task {name!r}; "
-            f"it takes: {', '.join(accepted) or '(no options)'}"
+            f"it takes: {', '.join(accepted) or '(no options)'}",
+            key=unknown[0],
         )
     return cls(**options)
 
@@ -78,6 +81,8 @@ class Task(abc.ABC):
 
     name: ClassVar[str]
     size: int
+    #: version of `generate`; bump it when the same seed would give other puzzles (invalidates data caches)
+    generator_version: ClassVar[int] = 1
 
     # ------------------------------------------------------------------ identity
     @classmethod
@@ -128,6 +133,9 @@ class Task(abc.ABC):
         return self.num_symbols + 2
 
     # ------------------------------------------------------------------ problem family
+    def check_generatable(self) -> None:
+        """Raise `ZooError` (before any work) when `generate` cannot reliably meet these options."""
+
     @abc.abstractmethod
     def generate(self, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         """``count`` seeded puzzles: ``(puzzles [count, n, n], solutions [count, n, n])``.

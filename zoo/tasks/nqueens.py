@@ -31,6 +31,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from zoo.errors import ZooError
+
 from .base import Task, register
 
 UNKNOWN = 0
@@ -129,23 +131,26 @@ class NQueens(Task):
 
     def __init__(self, size: int = 8, placed: int | None = None, min_solutions: int = 1) -> None:
         if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or int(size) not in SOLUTION_COUNTS:
-            raise ValueError(f"NQueens size must be one of {sorted(SOLUTION_COUNTS)}, got {size!r}")
+            raise ZooError(f"NQueens size must be one of {sorted(SOLUTION_COUNTS)}, got {size!r}", key="size")
         n = int(size)
         if placed is None:
             placed = DEFAULT_PLACED[n]
         if isinstance(placed, bool) or not isinstance(placed, (int, np.integer)) or not 0 <= placed <= n:
-            raise ValueError(f"NQueens option placed must be an integer in 0..{n} (or None), got {placed!r}")
+            raise ZooError(f"NQueens option placed must be an integer in 0..{n} (or None), got {placed!r}", key="placed")
         if isinstance(min_solutions, bool) or not isinstance(min_solutions, (int, np.integer)) or min_solutions < 1:
-            raise ValueError(f"NQueens option min_solutions must be a positive integer, got {min_solutions!r}")
+            raise ZooError(
+                f"NQueens option min_solutions must be a positive integer, got {min_solutions!r}", key="min_solutions"
+            )
         self.size = n
         self.placed = int(placed)
         self.min_solutions = int(min_solutions)
         _, counts = self._count_table()
         most = int(counts.max())
         if self.min_solutions > most:
-            raise ValueError(
+            raise ZooError(
                 f"no {n}x{n} N-Queens puzzle with {self.placed} queens placed has at least "
-                f"{self.min_solutions} completions (the most is {most}); lower placed or min_solutions"
+                f"{self.min_solutions} completions (the most is {most}); lower placed or min_solutions",
+                key="min_solutions",
             )
         self._choices = np.flatnonzero(counts.reshape(-1) >= self.min_solutions)
 

@@ -1,0 +1,222 @@
+"""The model folder: which files it holds, config.json, and building a family from it safely.
+
+    config.json        {"library_name": "belief-zoo", "zoo_version", "format_version", "family": registered name,
+                        "task": task spec, "hparams": the family's constructor arguments (task and regime spec
+                        included), "weights": "ema" | "live", "num_parameters", "weights_sha256"}
+    model.safetensors  the *evaluation* weights: `family.ema_model` where the family keeps an EMA, else
+                       `family.model` (keys of `family.model.state_dict()`, no prefix)
+    README.md          the model card
+    results.json, budget_curve.png, recipe.yaml   when the run that trained the model left them
+
+Loading reads JSON and safetensors only. The family is looked up by name in `zoo.registry`; its sizes are
+checked against the safetensors header before any tensor is allocated; the weights' checksum is checked
+against config.json, so a damaged file is reported as damaged.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import torch
+from huggingface_hub import constants
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import load_model
+
+from zoo.checkpoints import build_family
+from zoo.errors import DamagedFileError, ZooError
+from zoo.models.base import ReasoningFamily
+
+CONFIG_NAME = constants.CONFIG_NAME  # config.json
+WEIGHTS_NAME = constants.SAFETENSORS_SINGLE_FILE  # model.safetensors
+CARD_NAME = constants.REPOCARD_NAME  # README.md
+RESULTS_NAME = "results.json"
+PLOT_NAME = "budget_curve.png"
+RECIPE_NAME = "recipe.yaml"
+EVAL_DIR = "eval"  # where `zoo eval FOLDER` writes its results
+# What a model folder holds, in the order they are pushed. Nothing else is pushed or downloaded by default.
+MODEL_FILES = (CONFIG_NAME, WEIGHTS_NAME, CARD_NAME, RESULTS_NAME, PLOT_NAME, RECIPE_NAME)
+# Entries of a model folder that the zoo writes and replaces with the model: its files and `zoo eval`'s results.
+OWNED_ENTRIES = frozenset({*MODEL_FILES, EVAL_DIR})
+# Files that can only be read by unpickling. Never loaded, never downloaded, never pushed.
+PICKLED = ("*.bin", "*.ckpt", "*.pt", "*.pth", "*.pkl", "*.pickle", "*.joblib")
+# Code, in any form a machine could run. Never downloaded, whatever the user asks for.
+CODE = ("*.py", "*.pyc", "*.pyo", "*.pyd", "*.pyx", "*.so", "*.dll", "*.dylib", "*.exe", "*.sh", "*.bat", "*.cmd",
+        "*.ps1", "*.ipynb", "*.whl", "*.egg", "*.jar")
+FORMAT_VERSION = 1
+LIBRARY_NAME = "belief-zoo"
+
+
+def zoo_version() -> str:
+    try:
+        return version(LIBRARY_NAME)
+    except PackageNotFoundError:  # running from a source tree that is not installed
+        return "unknown"
+
+
+class HubError(ZooError):
+    """A model could not be loaded, saved, pushed or downloaded; the message says what to do."""
+
+
+def matches(name: str, patterns: tuple[str, ...] | list[str]) -> bool:
+    return any(fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(Path(name).name, pattern) for pattern in patterns)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def weights_digest(path: Path) -> str:
+    """A digest of the tensors in a safetensors file (names, dtypes, shapes, values), whatever the byte layout:
+    two saves of the same weights may order the file differently."""
+    digest = hashlib.sha256()
+    with safe_open(str(path), framework="pt") as handle:
+        for key in sorted(handle.keys()):
+            tensor = handle.get_tensor(key)
+            digest.update(f"{key}:{tensor.dtype}:{tuple(tensor.shape)}".encode())
+            digest.update(tensor.contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+# ---- the family's settings and weights -------------------------------------------------------------
+
+
+def plain_hparams(model: ReasoningFamily) -> dict[str, Any]:
+    """The family's constructor arguments as JSON values (Lightning's own '_' keys left out)."""
+    hparams = {key: value for key, value in dict(model.hparams).items() if not key.startswith("_")}
+    try:
+        return json.loads(json.dumps(hparams))
+    except TypeError as error:
+        raise HubError(
+            f"{type(model).__name__}'s hyper-parameters are not plain JSON values ({error}): a family must save "
+            "its constructor arguments as numbers, strings, lists and dicts (the regime as its spec)"
+        ) from None
+
+
+def evaluation_weights(model: ReasoningFamily) -> tuple[torch.nn.Module, str]:
+    """The network `inference_model` uses in eval mode: (`ema_model`, "ema") if kept, else (`model`, "live")."""
+    extra = sorted({key.split(".")[0] for key in model.state_dict()} - {"model", "ema_model"})
+    if extra:
+        raise HubError(
+            f"{type(model).__name__} keeps weights outside `model` and `ema_model` ({', '.join(extra)}), which the "
+            "Hub layout does not store: keep every trained tensor under `self.model`"
+        )
+    if model.ema_model is not None:
+        return model.ema_model, "ema"
+    return model.model, "live"
+
+
+def model_config(model: ReasoningFamily, weights_sha256: str) -> dict[str, Any]:
+    """What config.json holds for `model`, whose model.safetensors has checksum `weights_sha256`."""
+    network, kind = evaluation_weights(model)
+    return {
+        "library_name": LIBRARY_NAME,
+        "zoo_version": zoo_version(),
+        "format_version": FORMAT_VERSION,
+        "family": type(model).__name__,
+        "task": model.task.spec(),
+        "hparams": plain_hparams(model),
+        "weights": kind,
+        "num_parameters": sum(p.numel() for p in network.parameters()),
+        "weights_sha256": weights_sha256,
+    }
+
+
+def read_config(folder: Path) -> dict[str, Any]:
+    """config.json of a model folder, checked to be belief-zoo's; refuses folders of pickled weights."""
+    refuse_pickled(folder)
+    path = folder / CONFIG_NAME
+    if not path.is_file():
+        raise HubError(
+            f"{folder} is not a belief-zoo model folder (no {CONFIG_NAME}): make one with `zoo export CKPT {folder}`"
+        )
+    try:
+        config = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise DamagedFileError(f"{path} is damaged (not valid JSON: {error}): export or download the model again") from None
+    if not isinstance(config, dict) or config.get("library_name") != LIBRARY_NAME or "family" not in config:
+        raise HubError(
+            f"{path} was not written by belief-zoo (library_name is not {LIBRARY_NAME!r}): "
+            "only folders made by `zoo export` (or `zoo.hub.save`) can be loaded"
+        )
+    if not isinstance(config.get("format_version", 1), int) or config.get("format_version", 1) > FORMAT_VERSION:
+        raise HubError(
+            f"{path} uses format version {config['format_version']!r}, newer than this belief-zoo "
+            f"({zoo_version()}) reads: upgrade belief-zoo"
+        )
+    for key, kind in (("task", dict), ("hparams", dict)):
+        if not isinstance(config.get(key), kind):
+            raise HubError(f"{path} has no valid {key!r} entry: the file was edited; export or download the model again")
+    return config
+
+
+def is_zoo_folder(folder: Path) -> bool:
+    """Whether `folder` holds a config.json written by belief-zoo."""
+    try:
+        read_config(folder)
+    except ZooError:
+        return False
+    return True
+
+
+def refuse_pickled(folder: Path, names: list[str] | None = None) -> None:
+    """Raise when a model folder (or a repository's file list `names`) offers weights only in pickled form."""
+    names = names if names is not None else [p.name for p in folder.iterdir() if p.is_file()] if folder.is_dir() else []
+    if WEIGHTS_NAME in names:
+        return  # pickled files beside the safetensors are never opened, nor pushed
+    pickled = sorted(name for name in names if matches(name, PICKLED))
+    if pickled:
+        raise HubError(
+            f"{folder} holds pickled weights ({', '.join(pickled)}) and no {WEIGHTS_NAME}: belief-zoo never "
+            "unpickles downloaded files. Ask the author for safetensors, or, for a checkpoint you trained "
+            "yourself, give the .ckpt path (read with weights_only=True) or run `zoo export CKPT DIR`"
+        )
+
+
+def weights_shapes(path: Path) -> dict[str, tuple[int, ...]]:
+    """Tensor name -> shape, from the safetensors header only (no tensor is read)."""
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            return {key: tuple(handle.get_slice(key).get_shape()) for key in handle.keys()}
+    except (SafetensorError, OSError, ValueError) as error:
+        raise DamagedFileError(
+            f"{path} is damaged (not a readable safetensors file: {error}): export or download the model again"
+        ) from None
+
+
+def check_weights(folder: Path, config: dict[str, Any]) -> Path:
+    """model.safetensors of `folder`, checked against the checksum config.json recorded."""
+    weights = folder / WEIGHTS_NAME
+    if not weights.is_file():
+        raise HubError(f"{folder} has no {WEIGHTS_NAME}: export the model again with `zoo export CKPT {folder}`")
+    expected = config.get("weights_sha256")
+    if expected is not None and file_sha256(weights) != expected:
+        raise DamagedFileError(
+            f"{weights} is damaged or was replaced: its checksum is not the one {CONFIG_NAME} records. "
+            "Export or download the model again"
+        )
+    return weights
+
+
+def build_from_folder(folder: Path, map_location: str | torch.device = "cpu") -> ReasoningFamily:
+    """Construct the family config.json names, sized by and checked against model.safetensors, loaded strictly."""
+    config = read_config(folder)
+    weights = check_weights(folder, config)
+    model = build_family(
+        config["family"], config["hparams"], where=str(folder / CONFIG_NAME), shapes=weights_shapes(weights)
+    )
+    try:
+        load_model(model.model, weights, strict=True, device=str(map_location))
+    except (RuntimeError, SafetensorError) as error:
+        raise DamagedFileError(f"{weights} is damaged ({' '.join(str(error).split())}): export or download it again") from None
+    if model.ema_model is not None:
+        model.ema_model.load_state_dict(model.model.state_dict())
+    return model.to(map_location).eval()

@@ -1,0 +1,336 @@
+"""Writing model folders (save, export, download --dir) and pushing them, without losing what a user has.
+
+A model folder is built in full in a staged folder beside its target, then moved in (`zoo.files`), so a
+failure part-way leaves the target as it was. Into a folder that is not empty, the zoo writes only when
+that folder holds an export of the *same* model (the same weights): a user's edited card is then kept.
+Another model's export, or files the zoo did not write, need `force`; with it, every file of the old
+model (card, results, plot, `zoo eval` results) goes, and files the zoo does not own stay.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from huggingface_hub import CommitInfo, CommitOperationAdd, HfApi, get_token
+from huggingface_hub.errors import HFValidationError
+from huggingface_hub.utils import validate_repo_id
+from safetensors import SafetensorError
+
+from zoo import redact
+from zoo.checkpoints import load_checkpoint
+from zoo.errors import ZooError
+from zoo.files import commit_folder, staged_folder
+from zoo.hub.card import describe_task
+from zoo.hub.layout import (
+    CARD_NAME,
+    CODE,
+    CONFIG_NAME,
+    EVAL_DIR,
+    MODEL_FILES,
+    OWNED_ENTRIES,
+    PICKLED,
+    PLOT_NAME,
+    RECIPE_NAME,
+    RESULTS_NAME,
+    WEIGHTS_NAME,
+    HubError,
+    matches,
+    read_config,
+    weights_digest,
+    zoo_version,
+)
+from zoo.hub.loading import load, shapes_match
+from zoo.hub.mixin import HubFamily
+from zoo.hub.sources import fetch
+from zoo.models.base import ReasoningFamily
+
+
+@dataclass
+class Written:
+    """Where a model folder was written, and what happened to what was there."""
+
+    folder: Path
+    kept_card: bool = False  # the folder's card (same model) was kept instead of a new one
+    replaced: str | None = None  # the model whose files were replaced (with force), described
+
+
+def _describe(folder: Path) -> str:
+    try:
+        config = read_config(folder)
+    except ZooError:
+        return "files of another program"
+    return f"{config['family']} on {describe_task(config['task'])}"
+
+
+def _same_model(old: Path, new: Path) -> bool:
+    """Whether two model folders hold the same weights of the same family and task."""
+    try:
+        a, b = read_config(old), read_config(new)
+        if (a["family"], a["task"]) != (b["family"], b["task"]):
+            return False
+        return weights_digest(old / WEIGHTS_NAME) == weights_digest(new / WEIGHTS_NAME)
+    except (ZooError, OSError, SafetensorError):
+        return False
+
+
+def place(staged: Path, target: Path, *, force: bool, keep_card: bool, flag: str = "--force") -> Written:
+    """Move a complete model folder `staged` into `target` under the rules of this module's docstring.
+
+    `keep_card`: keep the target's README.md when it belongs to the same model.
+    """
+    if target.exists() and not target.is_dir():
+        raise HubError(f"{target} is a file, not a folder: give a folder path for the model")
+    entries = {entry.name for entry in target.iterdir()} if target.is_dir() else set()
+    if not entries:
+        commit_folder(staged, target)
+        return Written(target.resolve())
+    zoo_folder = (target / CONFIG_NAME).is_file() and _describe(target) != "files of another program"
+    owned = entries & OWNED_ENTRIES if zoo_folder else set()
+    foreign = sorted(entries - owned)
+    same = zoo_folder and _same_model(target, staged)
+    if not force:
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (" ..." if len(foreign) > 3 else "")
+            raise HubError(
+                f"{target} is not empty and holds files belief-zoo did not write ({shown}): choose a new or empty "
+                f"folder, or pass {flag} to write the model's files into it (your other files stay; files of the "
+                "same names are replaced)"
+            )
+        if not same:
+            raise HubError(
+                f"{target} holds another model ({_describe(target)}): choose a new folder, or pass {flag} to "
+                "replace it (its card, results and plot go with it)"
+            )
+    kept: set[str] = set()
+    if same and keep_card and (target / CARD_NAME).is_file():
+        kept.add(CARD_NAME)
+        (staged / CARD_NAME).unlink(missing_ok=True)
+    if same and (target / EVAL_DIR).is_dir():
+        kept.add(EVAL_DIR)  # `zoo eval` results of these same weights stay true
+    replaced = None if same else _describe(target) if zoo_folder else None
+    commit_folder(staged, target, remove=owned - kept)
+    return Written(target.resolve(), kept_card=CARD_NAME in kept, replaced=replaced)
+
+
+# ---- saving and exporting --------------------------------------------------------------------------
+
+
+def write_model(
+    model: ReasoningFamily,
+    out_dir: str | Path,
+    *,
+    results: dict[str, Any] | None = None,
+    plot: str | Path | None = None,
+    recipe: str | None = None,
+    recipe_source: str | None = None,
+    name: str | None = None,
+    repo_id: str | None = None,
+    license: str | None = None,
+    overwrite_card: bool = False,
+    force: bool = False,
+) -> Written:
+    """Write `model` into `out_dir` in the Hub layout, whole or not at all; see `save` for the arguments."""
+    target = Path(out_dir).expanduser()
+    if target.exists() and not target.is_dir():
+        raise HubError(f"{target} is a file, not a folder: give a folder path for the model")
+    if recipe is None:
+        from zoo.hub.card import reconstruct_recipe
+
+        recipe, recipe_source = reconstruct_recipe(model), "reconstructed"
+    recipe = redact.scrub(recipe)
+    with staged_folder(target) as staged:
+        (staged / RECIPE_NAME).write_text(recipe)
+        if results is not None:
+            (staged / RESULTS_NAME).write_text(json.dumps(results, indent=2) + "\n")
+            if plot is not None and Path(plot).is_file():
+                shutil.copyfile(plot, staged / PLOT_NAME)
+            else:
+                from zoo.results import plot_budget_curve
+
+                title = f"{type(model).__name__} on {model.task.spec()}"
+                plot_budget_curve(results["exact_match"], staged / PLOT_NAME, title)
+        card_kwargs = {
+            "name": name or target.resolve().name,
+            "reference": repo_id or str(target),
+            "results": results,
+            "recipe": recipe,
+            "recipe_source": recipe_source,
+            "license": license,
+            "has_plot": (staged / PLOT_NAME).is_file(),
+        }
+        HubFamily(model).save_pretrained(staged, model_card_kwargs=card_kwargs)
+        card = staged / CARD_NAME
+        card.write_text(redact.scrub(card.read_text()))
+        return place(staged, target, force=force, keep_card=not overwrite_card)
+
+
+def save(model: ReasoningFamily, out_dir: str | Path, **options: Any) -> Path:
+    """Write `model` into `out_dir` in the Hub layout; the folder.
+
+    Args:
+        results: a results.json dict (`zoo fit` or `zoo eval`) for the card's table and model-index.
+        plot: its budget_curve.png (drawn from `results` when not given).
+        recipe: the YAML that trained the model (default: reconstructed from its hyper-parameters); values
+            of secret-looking environment variables are replaced by their `${oc.env:NAME}` reference.
+        recipe_source: where `recipe` came from, for the card.
+        name: the model's name in the card (default: the folder's name).
+        repo_id: the Hub id the card's commands name (default: the folder's path).
+        license: the card's license (default apache-2.0).
+        overwrite_card: replace the card of the same model (by default an existing one is kept).
+        force: write over another model's export (replacing all its files) or into a folder with other files.
+    """
+    return write_model(model, out_dir, **options).folder
+
+
+def find_run_files(checkpoint: Path) -> dict[str, Path]:
+    """results.json (+ its budget_curve.png) and config.yaml of the run that wrote `checkpoint`, nearest first.
+
+    `zoo fit` writes config.yaml and results.json into the run's log directory, the parent of checkpoints/;
+    `zoo eval CKPT` writes results.json beside the checkpoint.
+    """
+    found: dict[str, Path] = {}
+    for directory in list(checkpoint.resolve().parents)[:3]:
+        if "results" not in found and (directory / RESULTS_NAME).is_file():
+            found["results"] = directory / RESULTS_NAME
+        if "recipe" not in found and (directory / "config.yaml").is_file():
+            found["recipe"] = directory / "config.yaml"
+    return found
+
+
+def _read_results(path: Path) -> dict[str, Any]:
+    try:
+        results = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise HubError(f"{path} is not a readable results.json ({error}): pass --results with another file") from None
+    if not isinstance(results, dict) or not isinstance(results.get("exact_match"), dict):
+        raise HubError(f"{path} is not a results.json of `zoo fit` or `zoo eval` (no exact_match table)")
+    return results
+
+
+def export(
+    checkpoint: str | Path,
+    out_dir: str | Path,
+    *,
+    results: str | Path | None = None,
+    recipe: str | Path | None = None,
+    **save_options: Any,
+) -> Written:
+    """A Lightning checkpoint of `zoo fit` -> a model folder in the Hub layout (EMA weights where kept).
+
+    The card takes the run's results.json, plot and config.yaml (found beside the checkpoint) unless
+    `results` / `recipe` name other files. Runs no training. Options: see `save`.
+    """
+    checkpoint = Path(checkpoint)
+    model = load_checkpoint(checkpoint)
+    run = find_run_files(checkpoint)
+    for given, flag in ((results, "--results"), (recipe, "--recipe")):
+        if given is not None and not Path(given).is_file():
+            raise HubError(f"no file at {given} ({flag}): give an existing file, or leave {flag} out")
+    results_path = Path(results) if results is not None else run.get("results")
+    recipe_path = Path(recipe) if recipe is not None else run.get("recipe")
+    measured = None
+    if results_path is not None:
+        measured = _read_results(results_path)
+        spec = model.task.spec()
+        if measured.get("family") != type(model).__name__ or not shapes_match(measured.get("task", spec), spec):
+            if results is not None:
+                raise HubError(f"{results_path} holds results of another model ({measured.get('family')} on {measured.get('task')})")
+            measured = None  # a results.json of another run in the same directory tree
+    recipe_text = recipe_path.read_text() if recipe_path is not None else None
+    source = f"`{recipe_path.name}` of the training run" if recipe_path is not None else None
+    return write_model(
+        model,
+        out_dir,
+        results=measured,
+        plot=results_path.parent / PLOT_NAME if measured is not None else None,
+        recipe=recipe_text,
+        recipe_source=source,
+        **save_options,
+    )
+
+
+# ---- the Hub ---------------------------------------------------------------------------------------
+
+
+def push(
+    folder: str | Path,
+    repo_id: str,
+    *,
+    private: bool = False,
+    revision: str | None = None,
+    token: str | None = None,
+    commit_message: str | None = None,
+) -> CommitInfo:
+    """Upload a model folder to the Hub in one commit (created repo if needed, branch `revision` if given).
+
+    The folder is loaded first, so a broken folder is never pushed; only the files of the Hub layout
+    go up (never pickled ones), and none that holds the value of a secret-looking environment variable or
+    the Hub token. The token comes from `token`, HF_TOKEN or the saved login.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise HubError(f"no folder at {folder}: make one with `zoo export CKPT {folder}`, then push it")
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError:
+        raise HubError(f"{repo_id!r} is not a Hub repo id: write it as org/name") from None
+    model = load(folder)
+    files = [name for name in MODEL_FILES if (folder / name).is_file()]
+    for name in files:
+        if name != WEIGHTS_NAME:
+            leaked = redact.secrets_in((folder / name).read_text(errors="replace"))
+            if leaked:
+                raise HubError(
+                    f"{folder / name} holds the value of {', '.join(leaked)}, which must not be uploaded: replace it "
+                    "by a reference such as ${oc.env:NAME} (or export the model again), then push"
+                )
+    if token is None and get_token() is None:
+        raise HubError("no Hugging Face token: set HF_TOKEN, or run `hf auth login`, then push again")
+    api = HfApi(token=token, library_name="belief-zoo", library_version=zoo_version())
+    repo_id = api.create_repo(repo_id, repo_type="model", private=private or None, exist_ok=True).repo_id
+    if revision is not None:
+        api.create_branch(repo_id, branch=revision, repo_type="model", exist_ok=True)
+    operations = [CommitOperationAdd(path_in_repo=name, path_or_fileobj=str(folder / name)) for name in files]
+    message = commit_message or f"Upload {type(model).__name__} on {model.task.name} with belief-zoo {zoo_version()}"
+    return api.create_commit(repo_id, operations=operations, commit_message=message, revision=revision, repo_type="model")
+
+
+def download(
+    repo_id: str,
+    revision: str | None = None,
+    *,
+    local_dir: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    token: str | bool | None = None,
+    include: tuple[str, ...] | list[str] = (),
+    force: bool = False,
+) -> Path:
+    """Fetch the files of a model repository's layout (config, weights, card, recipe, results, plot, and what
+    `include` adds; never code or pickles) into the Hugging Face cache; its snapshot folder, or `local_dir`
+    with a copy of them.
+
+    The files always go through the cache (not huggingface_hub's `local_dir` mode), so that afterwards
+    `zoo.load(repo_id)` and `init_from: repo_id` work offline too. Into a `local_dir` that is not empty,
+    files are written only under the rules of `place` (`force` to write over other files).
+    """
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError:
+        raise HubError(f"{repo_id!r} is not a Hub repo id: write it as org/name") from None
+    wanted = (*MODEL_FILES, *include)
+    folder = fetch(repo_id, revision, cache_dir=cache_dir, token=token, files=wanted)
+    read_config(folder)
+    if local_dir is None:
+        return folder
+    target = Path(local_dir).expanduser()
+    with staged_folder(target) as staged:
+        for file in sorted(folder.rglob("*")):
+            name = file.relative_to(folder).as_posix()
+            if file.is_file() and matches(name, wanted) and not matches(name, (*PICKLED, *CODE)):
+                (staged / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(file, staged / name)  # the cache's symlinks are followed
+        return place(staged, target, force=force, keep_card=True).folder
