@@ -14,7 +14,7 @@ import argparse
 import re
 from pathlib import Path
 
-from benchmarks.runs import device_slug, load_study, measure, parameters, save_study, train
+from benchmarks.runs import arm_list, device_slug, load_study, measure, parameters, save_study, train
 from zoo.results import describe_machine
 
 RECIPE = "recipes/ebt/sudoku6-energy-descent.yaml"
@@ -89,17 +89,21 @@ def markdown(study: dict) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--arms", default=",".join([*ARMS, "recursive_baseline"]))
+    parser.add_argument("--arms", type=arm_list([*ARMS, "recursive_baseline"]), default=",".join([*ARMS, "recursive_baseline"]))
     parser.add_argument("--count", type=int, default=256)
     parser.add_argument("--root", type=Path, default=Path("runs/ebt-study"))
     parser.add_argument("--out", type=Path, default=None)
-    args = parser.parse_args()
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
     out = args.out or Path("benchmarks/results") / f"ebt-study-{device_slug()}.json"
     study = load_study(out)
     study["machine"] = describe_machine()
-    for name in args.arms.split(","):
+    for name in args.arms:
         if name == "recursive_baseline":
             ebt = study["arms"].get("full") or train_and_eval("full", RECIPE, [], EBT_BUDGETS, args.root, args.count)
             study["arms"]["full"] = ebt

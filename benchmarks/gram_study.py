@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from benchmarks.runs import device_slug, load_study, measure, parameters, save_study, train
+from benchmarks.runs import arm_list, device_slug, load_study, measure, parameters, save_study, train
 from zoo.results import describe_machine
 
 GRAM_NQUEENS = "recipes/gram/nqueens8-variational.yaml"
@@ -59,17 +59,21 @@ def markdown(study: dict) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--arms", default=",".join(ARMS))
+    parser.add_argument("--arms", type=arm_list(ARMS), default=",".join(ARMS))
     parser.add_argument("--count", type=int, default=100)
     parser.add_argument("--root", type=Path, default=Path("runs/gram-study"))
     parser.add_argument("--out", type=Path, default=None)
-    args = parser.parse_args()
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
     out = args.out or Path("benchmarks/results") / f"gram-study-{device_slug()}.json"
     study = load_study(out)
     study["machine"] = describe_machine()
-    for name in args.arms.split(","):
+    for name in args.arms:
         study["arms"][name] = run_arm(name, args.root, args.count)
         save_study(study, out)
     print(markdown(study))

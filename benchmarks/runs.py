@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Callable, Iterable
 
 import torch
 
 from zoo.checkpoints import load_checkpoint
+
+
+def arm_list(known: Iterable[str]) -> Callable[[str], list[str]]:
+    """argparse type: a comma list of arm names, each one of `known`."""
+    names = list(known)
+
+    def parse(text: str) -> list[str]:
+        arms = [name.strip() for name in text.split(",") if name.strip()]
+        unknown = [name for name in arms if name not in names]
+        if unknown:
+            raise argparse.ArgumentTypeError(f"unknown arm(s) {', '.join(unknown)}; the arms are {', '.join(names)}")
+        return arms
+
+    return parse
 
 
 def zoo(*words: str) -> None:

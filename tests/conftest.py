@@ -16,6 +16,7 @@ if not torch.cuda.is_available():
 
 REPO = Path(__file__).resolve().parents[1]
 RECIPES = sorted((REPO / "recipes").rglob("*.yaml"))
+QUICKSTART_RECIPE = str(REPO / "recipes" / "quickstart.yaml")
 
 # Overrides that shrink any recipe to a seconds-long CPU run without changing what it builds.
 TINY = [

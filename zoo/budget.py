@@ -39,12 +39,13 @@ def parse_budgets(text: str) -> list[Budget]:
     budgets = []
     for part in text.split(","):
         part = part.strip()
+        steps, _, samples = part.partition("x")
         try:
-            steps, _, samples = part.partition("x")
-            budgets.append(Budget(int(steps), int(samples or 1)))
-        except ValueError as error:
+            numbers = int(steps), int(samples or 1)
+        except ValueError:
             raise ZooError(
                 f"bad budget {part!r} in {text!r}: write steps, or steps x samples, e.g. '1,2,4,8' or '8x1,8x4'",
                 key="budgets",
-            ) from error
+            ) from None
+        budgets.append(Budget(*numbers))
     return budgets

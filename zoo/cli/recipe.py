@@ -110,22 +110,32 @@ class RecipeSources:
     # ---- where a setting came from -----------------------------------------------------------------
 
     def where(self, key: str) -> str | None:
-        """'given as --data.batch_size', 'set in recipes/x.yaml, line 40 (data.batch_size)', or None if unset."""
+        """'given as --data.batch_size', 'set in recipes/x.yaml, line 40 (data.batch_size)', or None if unset.
+
+        Files and flags count in the order given, as the parser applies them: the last one that sets the key wins.
+        """
         spellings = [s for prefix in ("", "model.init_args.", "data.") for s in _spellings(prefix + key)]
         flags = {f"--{spelling}" for spelling in spellings}
-        for flag, _ in reversed(list(self._flag_values())):
-            if flag in flags:
-                return f"given as {flag}"
-        for path in reversed(self.files):
-            node = self._nodes.get(path)
-            if node is None and path.is_file():
-                try:
-                    node = self._nodes[path] = yaml.compose(path.read_text(errors="replace"))
-                except yaml.YAMLError:
-                    continue
-            for found, value in _walk(node) if node is not None else ():
-                if found in spellings:
-                    return f"set in {path}, line {value.start_mark.line + 1} ({found})"
+        found = None
+        for index, word in enumerate(self.words):
+            if word in ("-c", "--config") and index + 1 < len(self.words):
+                found = self._set_in_file(Path(self.words[index + 1]), spellings) or found
+            elif word.startswith("--config="):
+                found = self._set_in_file(Path(word.split("=", 1)[1]), spellings) or found
+            elif word.split("=", 1)[0] in flags:
+                found = f"given as {word.split('=', 1)[0]}"
+        return found
+
+    def _set_in_file(self, path: Path, spellings: list[str]) -> str | None:
+        node = self._nodes.get(path)
+        if node is None and path.is_file():
+            try:
+                node = self._nodes[path] = yaml.compose(path.read_text(errors="replace"))
+            except yaml.YAMLError:
+                return None
+        for found, value in _walk(node) if node is not None else ():
+            if found in spellings:
+                return f"set in {path}, line {value.start_mark.line + 1} ({found})"
         return None
 
     def env_keys(self) -> dict[str, str]:

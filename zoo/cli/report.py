@@ -9,6 +9,7 @@ known, and exit status 2 (130 for an interrupt). Anything else is a bug and keep
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from contextlib import contextmanager
@@ -19,6 +20,14 @@ import torch
 from zoo.errors import ZooError
 
 Locate = Callable[[str], "str | None"]
+# Errors of the storage underneath that a user can fix, and how.
+_STORAGE_ERRORS = {
+    errno.ENOSPC: "free some disk space, or write elsewhere",
+    errno.EDQUOT: "free some of your disk quota, or write elsewhere",
+    errno.EROFS: "write to a folder on a writable file system",
+    errno.EACCES: "write to a folder you may write to, or change its permissions",
+    errno.EPERM: "write to a folder you may write to, or change its permissions",
+}
 
 
 def debug_requested(words: list[str]) -> tuple[bool, list[str]]:
@@ -68,6 +77,12 @@ def reporting(verb: str, debug: bool, locate: Locate | None = None) -> Iterator[
         if debug:
             raise
         fail(verb, "interrupted; files already written are complete, nothing was left half-written", status=130)
+    except OSError as error:
+        if debug or error.errno not in _STORAGE_ERRORS:
+            raise
+        where = f" ({error.filename})" if error.filename else ""
+        fail(verb, f"{error.strerror or error}{where}: {_STORAGE_ERRORS[error.errno]}; files are written whole or not "
+             "at all, so what was there before is unchanged")
     except torch.OutOfMemoryError as error:
         if debug:
             raise

@@ -137,7 +137,7 @@ class ReasoningFamily(L.LightningModule):
         cells, vocab = self.task.num_cells, self.task.vocab_size
         width = int(self.hparams.get("width", 128))
         trail = steps * samples * batch * cells * (8 + 4)
-        working = samples * batch * cells * 4 * (width * _ACTIVATIONS_PER_WIDTH + vocab * 4)
+        working = samples * batch * cells * 4 * (width * self.thinking_activations + vocab * 4)
         return trail + working
 
     @torch.no_grad()
@@ -248,6 +248,10 @@ class ReasoningFamily(L.LightningModule):
     # ---- checkpoints -------------------------------------------------------------------------------
 
     training_state_attributes: tuple[str, ...] = ()
+    # Width-D float vectors per cell and sample alive at the peak of one thinking step, for `thinking_memory`.
+    # Peak RSS growth per puzzle on 9x9 Sudoku, width 128, depth 2, CPU (`zoo eval`'s sizes): about 50 for the
+    # recursive reasoner and 40 for GRAM; 64 leaves room. Energy descent keeps more (see EnergyTransformer).
+    thinking_activations: int = 64
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["zoo"] = {"family": type(self).__name__, "task": self.task.spec()}
@@ -277,11 +281,6 @@ class ReasoningFamily(L.LightningModule):
         rng.restore(mine["rng"])
         for name, value in mine["state"].items():
             setattr(self, name, _to_device(value, self.device))
-
-
-# Tensors of width D alive per cell during one thinking step (block inputs, mixer and MLP intermediates, norms,
-# and gradients for energy descent), as measured for depth-2 networks; a rough upper figure.
-_ACTIVATIONS_PER_WIDTH = 24
 
 
 def _to_cpu(value: Any) -> Any:

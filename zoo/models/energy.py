@@ -96,6 +96,10 @@ class EnergyTransformer(ReasoningFamily):
 
     training_state_attributes = ("_replay",)
 
+    # Each descent step keeps the energy's graph to take dE/dp: about 97 width-D vectors per cell and sample were
+    # measured (see ReasoningFamily.thinking_activations).
+    thinking_activations = 128
+
     def __init__(
         self,
         task: dict[str, Any],

@@ -1,0 +1,143 @@
+"""One clear line for every mistake: each bad input below exits with status 2 and one or two lines that name the
+bad value and where it came from, with no traceback and no usage dump; `--debug` / ZOO_DEBUG=1 show the traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.conftest import QUICKSTART_RECIPE, REPO, TINY, zoo_error
+from tests.test_hub import build, write_checkpoint
+from zoo import hub
+from zoo.cli import main
+from zoo.errors import ZooError
+
+SMALL = ["--model.init_args.width", "16", "--model.init_args.expansion", "1.0"]
+GRAM_RECIPE = str(REPO / "recipes" / "gram" / "sudoku4-multi-variational.yaml")
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Files the cases below point at: a tiny quick-start checkpoint and its export, a 4x4 model, an energy model,
+    damaged and partial checkpoints, broken recipes."""
+    root = tmp_path_factory.mktemp("made")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ZOO_CACHE", str(tmp_path_factory.getbasetemp() / "zoo-cache"))
+        main(["fit", "-c", QUICKSTART_RECIPE, *TINY, *SMALL, "--trainer.max_steps", "1", "--trainer.logger", "false",
+              "--trainer.default_root_dir", str(root / "run")])
+    checkpoint = root / "run" / "checkpoints" / "last.ckpt"
+    main(["export", str(checkpoint), str(root / "model")])
+    damaged = hub.save(build("recursive"), root / "damaged")
+    (damaged / "model.safetensors").write_bytes((damaged / "model.safetensors").read_bytes()[:200])
+    saved = torch.load(checkpoint, weights_only=True)
+    for key in ("state_dict", "hyper_parameters"):
+        torch.save({k: v for k, v in saved.items() if k != key}, root / f"no-{key}.ckpt")
+    (root / "syntax.yaml").write_text("model:\n  class_path: zoo.models.RecursiveReasoner\n  init_args: {width: [\n")
+    (root / "empty.yaml").write_text("# nothing here\n")
+    (root / "negative.yaml").write_text("data:\n  batch_size: -4\n")
+    (root / "env.yaml").write_text("trainer:\n  default_root_dir: ${oc.env:ZOO_SURELY_UNSET_VARIABLE}\n")
+    (root / "a-file").write_text("x")
+    return {
+        "ckpt": checkpoint, "model": root / "model", "root": root, "damaged": damaged,
+        "energy": hub.save(build("energy"), root / "energy"), "board4": hub.save(build("recursive"), root / "board4"),
+        "trm4": write_checkpoint(build("recursive"), root / "trm4.ckpt"),
+    }
+
+
+def fit(*words: str) -> list[str]:
+    return ["fit", "-c", QUICKSTART_RECIPE, *TINY, *SMALL, "--trainer.max_steps", "1", "--trainer.logger", "false", *words]
+
+
+# (command words with {placeholders} for `made`, texts the message must hold)
+CASES = {
+    "yaml syntax": (["fit", "-c", "{root}/syntax.yaml"], ["syntax.yaml, line 4", "not valid YAML"]),
+    "empty recipe": (["fit", "-c", "{root}/empty.yaml"], ["empty.yaml is empty", "model:"]),
+    "negative batch flag": (fit("--data.batch_size", "-1"), ["batch_size", "-1", "given as --data.batch_size"]),
+    "negative batch file": (fit("-c", "{root}/negative.yaml"), ["batch_size", "-4", "negative.yaml, line 2 (data.batch_size)"]),
+    "negative count": (fit("--data.test_count", "-5"), ["test_count", "-5", "--data.test_count"]),
+    "impossible board": (fit("--data.task.size", "7"), ["size", "7", "--data.task.size"]),
+    "impossible givens": (fit("--data.task.givens", "40"), ["givens=40", "8..36", "--data.task.givens"]),
+    "unreachable givens": (fit("--data.task.givens", "8"), ["8 givens", "9..36", "--data.task.givens"]),
+    "unknown task": (fit("--data.task.name", "chess"), ["'chess'", "nqueens, sudoku", "--data.task.name"]),
+    "not a number": (fit("--data.batch_size", "abc"), ["data.batch_size", "abc"]),
+    "unknown model key": (fit("--model.init_args.widht", "3"), ["widht"]),
+    "bad model value": (fit("--model.init_args.cycles", "0"), ["cycles", "0", "--model.init_args.cycles"]),
+    "unset env variable": (fit("-c", "{root}/env.yaml"), ["ZOO_SURELY_UNSET_VARIABLE", "env.yaml, line 2"]),
+    "init_from missing": (fit("--init_from", "{root}/nowhere"), ["nowhere", "given as --init_from"]),
+    "init_from family": (fit("--init_from", "{energy}"), ["EnergyTransformer", "RecursiveReasoner", "--init_from"]),
+    "init_from board": (fit("--init_from", "{board4}"), ["'size': 4", "'size': 6", "--init_from"]),
+    "init_from width": (fit("--init_from", "{model}", "--model.init_args.width", "24"), ["width: 16", "24 in the recipe"]),
+    "init_from damaged": (fit("--init_from", "{damaged}"), ["model.safetensors is damaged", "--init_from"]),
+    "init_from repo offline": (fit("--init_from", "org/absent"), ["org/absent", "--init_from"]),
+    "ckpt width": (fit("--ckpt_path", "{ckpt}", "--model.init_args.width", "24"), ["width: 16", "24 in the recipe", "--ckpt_path"]),
+    "ckpt family": (["fit", "-c", GRAM_RECIPE, *TINY, "--ckpt_path", "{trm4}"], ["RecursiveReasoner", "GenerativeRecursiveReasoner"]),
+    "ckpt missing weights": (fit("--ckpt_path", "{root}/no-state_dict.ckpt"), ["has no weights", "--ckpt_path"]),
+    "ckpt missing settings": (fit("--ckpt_path", "{root}/no-hyper_parameters.ckpt"), ["has no hyper-parameters"]),
+    "ckpt missing file": (fit("--ckpt_path", "{root}/none.ckpt"), ["no checkpoint at", "none.ckpt"]),
+    "eval count": (["eval", "{ckpt}", "--count", "0"], ["--count", "at least 1", "0"]),
+    "eval batch size": (["eval", "{ckpt}", "--batch-size", "-3"], ["--batch-size", "-3"]),
+    "eval device": (["eval", "{ckpt}", "--device", "banana"], ["banana", "not a device"]),
+    "eval unreachable givens": (["eval", "{ckpt}", "--task.givens", "8"], ["8 givens", "9..36", "given as --task.givens"]),
+    "eval other board": (["eval", "{ckpt}", "--task.size", "9", "--task.givens", "30"], ["cannot read", "--task.size"]),
+    "eval unknown option": (["eval", "{ckpt}", "--task.colour", "red"], ["'colour'", "--task.colour"]),
+    "eval unknown flag": (["eval", "{ckpt}", "--frobnicate"], ["--frobnicate"]),
+    "eval bad budget": (["eval", "{ckpt}", "--budgets", "1,two"], ["'two'", "--budgets"]),
+    "eval zero budget": (["eval", "{ckpt}", "--budgets", "0"], ["steps >= 1", "--budgets"]),
+    "eval seed": (["eval", "{ckpt}", "--seed", "-1"], ["--seed", "-1"]),
+    "eval selection": (["eval", "{ckpt}", "--selection", "vote"], ["no selection", "--selection"]),
+    "eval missing model": (["eval", "{root}/missing.ckpt"], ["no folder or file at", "missing.ckpt"]),
+    "export missing": (["export", "{root}/missing.ckpt", "{root}/out"], ["missing.ckpt"]),
+    "export into a file": (["export", "{ckpt}", "{root}/a-file"], ["a-file is a file"]),
+    "export results missing": (["export", "{ckpt}", "{root}/out2", "--results", "{root}/nope.json"], ["nope.json", "--results"]),
+    "push bad repo id": (["push", "{model}", "not a repo"], ["'not a repo'", "org/name"]),
+    "push missing folder": (["push", "{root}/absent", "org/name"], ["no folder at"]),
+    "download bad repo id": (["download", "bad//id"], ["'bad//id'", "org/name"]),
+    "download offline": (["download", "org/absent"], ["org/absent", "not in the local Hugging Face cache"]),
+    "eval missing argument": (["eval"], ["model", "--help"]),
+}
+if not torch.cuda.is_available():
+    CASES["fit gpu"] = (fit("--trainer.accelerator", "gpu"), ["'gpu'", "no CUDA device", "--trainer.accelerator"])
+    CASES["eval cuda"] = (["eval", "{ckpt}", "--device", "cuda"], ["cuda", "has none", "--device cpu"])
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_a_mistake_is_one_clear_message(
+    case: str, made: dict[str, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+    monkeypatch.chdir(tmp_path)
+    words, expected = CASES[case]
+    words = [word.format(**made) for word in words]
+    if words[0] == "fit":
+        words += ["--trainer.default_root_dir", str(tmp_path / "run")]
+    printed = zoo_error(capsys, *words)
+    message = printed[printed.index(f"zoo {words[0]}:"):]
+    assert len(message.strip().splitlines()) <= 2, message
+    assert "usage:" not in printed
+    for text in expected:
+        assert text in message, f"{text!r} not in {message!r}"
+
+
+def test_debug_shows_the_traceback(made: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ZooError, match="at least 1"):
+        main(["eval", str(made["ckpt"]), "--count", "0", "--debug"])
+    monkeypatch.setenv("ZOO_DEBUG", "1")
+    with pytest.raises(ZooError, match="9..36"):
+        main(["eval", str(made["ckpt"]), "--task.givens", "8"])
+
+
+def test_bugs_keep_their_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only mistakes a user can fix are shortened; anything else is a bug to report, with its traceback."""
+    from zoo.cli import download
+
+    def broken(words: list[str]) -> None:
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(download, "run", broken)
+    with pytest.raises(KeyError, match="a bug"):
+        main(["download", "org/name"])
