@@ -38,7 +38,9 @@ def test_the_estimate_grows_with_what_thinking_keeps() -> None:
     assert model.thinking_memory(16, Budget(4, 2)) == 2 * small
     assert model.thinking_memory(8, Budget(4, 4)) > small
     assert model.thinking_memory(8, Budget(40, 2)) > small
-    assert build("energy").thinking_memory(8, Budget(4, 2)) > 0
+    assert build("energy").thinking_memory(8, Budget(4, 4)) > build("energy").thinking_memory(8, Budget(4, 2))
+    deterministic = build("recursive")  # its N samples are N copies of one answer: they cost nothing
+    assert deterministic.thinking_memory(8, Budget(4, 64)) == deterministic.thinking_memory(8, Budget(4, 1))
 
 
 def test_a_large_evaluation_shows_progress(checkpoint: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

@@ -19,12 +19,13 @@ from zoo.cli.report import debug_requested, flag_locator, reporting
 
 # zoo's own verbs -> the module that runs each (a fixed table: nothing on the command line names a module)
 ZOO_VERBS = {"eval": "zoo.cli.eval", "export": "zoo.cli.export", "push": "zoo.cli.push", "download": "zoo.cli.download"}
+LIGHTNING_VERBS = ("fit", "validate", "test", "predict")
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `zoo` command; `argv` (without the program name) is for calls from Python."""
     debug, words = debug_requested(sys.argv[1:] if argv is None else list(argv))
-    verb = words[0] if words and not words[0].startswith("-") else "zoo"
+    verb = words[0] if words and words[0] in (*ZOO_VERBS, *LIGHTNING_VERBS) else ""
     if verb in ZOO_VERBS:
         with reporting(verb, debug, flag_locator(words[1:])):
             import_module(ZOO_VERBS[verb]).run(words[1:])

@@ -142,7 +142,8 @@ class ZooCLI(LightningCLI):
             if isinstance(regime, dict):
                 registry.regime(regime.get("class_path"), path)
         except ZooError as error:
-            raise error.under("ckpt_path") if error.key is None else error from None
+            error.key = "ckpt_path"
+            raise
         return checkpoint
 
     # ---- once the model exists, before the trainer -------------------------------------------------
@@ -213,7 +214,8 @@ def run(words: list[str]) -> None:
     """`zoo fit|validate|test|predict ...` (words without the program name)."""
     sources = RecipeSources(words)
     sources.check()
-    ZooParser.help_hint = f"see `zoo {words[0] if words and not words[0].startswith('-') else ''} --help`".replace("  ", " ")
+    verb = words[0] if words and words[0] in ("fit", "validate", "test", "predict") else ""
+    ZooParser.help_hint = f"see `{' '.join(('zoo', verb)).strip()} --help`"
     # zoo hands Lightning the words it was given (without --debug), which Lightning would warn about.
     warnings.filterwarnings("ignore", message="LightningCLI's args parameter is intended")
     try:

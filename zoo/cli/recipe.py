@@ -54,6 +54,11 @@ class RecipeSources:
     def check(self) -> None:
         """Raise `ZooError` for a missing, malformed or empty recipe, an unknown family or regime, or an
         environment variable that is read but not set."""
+        if any(word in ("-h", "--help") for word in self.words):
+            return
+        named = any(word.startswith(("--data", "--model", "--config")) for word in self.words)
+        if self.words[:1] and self.words[0] in ("fit", "validate", "test", "predict") and not self.files and not named:
+            raise ZooError(f"no recipe: give one with -c, e.g. `zoo {self.words[0]} -c recipes/quickstart.yaml` (see recipes/)")
         for path in self.files:
             self._check_file(path)
         for key, value, where in self._class_paths():

@@ -62,7 +62,7 @@ def flag_locator(words: list[str]) -> Locate:
 
 
 def fail(verb: str, message: str, where: str | None = None, status: int = 2) -> NoReturn:
-    print(f"zoo {verb}: {message}" + (f"\n  ({where})" if where else ""), file=sys.stderr)
+    print(f"{' '.join(('zoo', verb)).strip()}: {message}" + (f"\n  ({where})" if where else ""), file=sys.stderr)
     raise SystemExit(status)
 
 

@@ -133,7 +133,7 @@ class ReasoningFamily(L.LightningModule):
         Every sample's answer and score after every step is kept (the trail), and one step works on all
         samples at once: activations of width D per cell, their gradients where thinking descends an energy.
         """
-        steps, samples = budget.steps, budget.samples
+        steps, samples = budget.steps, budget.samples if self.draws_samples else 1
         cells, vocab = self.task.num_cells, self.task.vocab_size
         width = int(self.hparams.get("width", 128))
         trail = steps * samples * batch * cells * (8 + 4)
@@ -252,6 +252,8 @@ class ReasoningFamily(L.LightningModule):
     # Peak RSS growth per puzzle on 9x9 Sudoku, width 128, depth 2, CPU (`zoo eval`'s sizes): about 50 for the
     # recursive reasoner and 40 for GRAM; 64 leaves room. Energy descent keeps more (see EnergyTransformer).
     thinking_activations: int = 64
+    # Whether thinking draws N samples (noise, initialisations); a family that does not answers N copies of one.
+    draws_samples: bool = False
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["zoo"] = {"family": type(self).__name__, "task": self.task.spec()}

@@ -99,6 +99,7 @@ class EnergyTransformer(ReasoningFamily):
     # Each descent step keeps the energy's graph to take dE/dp: about 97 width-D vectors per cell and sample were
     # measured (see ReasoningFamily.thinking_activations).
     thinking_activations = 128
+    draws_samples = True
 
     def __init__(
         self,

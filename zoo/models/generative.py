@@ -79,6 +79,8 @@ class GenerativeRecursiveReasoner(RecursiveReasoner):
         Other arguments: see ReasoningFamily.
     """
 
+    draws_samples = True
+
     def __init__(
         self,
         task: dict[str, Any],

@@ -145,7 +145,9 @@ class RecursiveReasoner(ReasoningFamily):
         """Run `budget.steps` supervision steps on puzzles [B, L]; no early halting (the trail keeps every step)."""
         budget = Budget.of(budget)
         if budget.samples != 1:
-            raise ValueError("RecursiveReasoner is deterministic: a budget of several samples has nothing to sample")
+            raise ZooError(
+                "RecursiveReasoner is deterministic: a budget of several samples has nothing to sample", key="budgets"
+            )
         model = self.inference_model
         x = model.embed_inputs(inputs)
         y, z = model.initial_state(*inputs.shape)
