@@ -83,3 +83,14 @@ def test_augmented_copies_differ_and_are_reproducible() -> None:
     assert not torch.equal(copies[0], copies[1]) or not torch.equal(copies[1], copies[2])
     assert torch.equal(dataset[5]["inputs"], data.dataset("train")[5]["inputs"])
     assert len(data.dataset("test")) == 40  # held-out splits are never augmented
+
+
+def test_a_task_with_too_few_distinct_puzzles_is_a_clear_error() -> None:
+    """6x6 N-Queens with every queen placed has 4 distinct puzzles: asking for 10 ends with the counts found."""
+    import pytest
+
+    from zoo.errors import ZooError
+
+    data = TaskDataModule({"name": "nqueens", "size": 6, "placed": 6}, train_count=10, val_count=0, test_count=0)
+    with pytest.raises(ZooError, match=r"could not generate .* \(have \{'train': 4, 'val': 0, 'test': 0\}\).*lower data.train_count"):
+        data.prepare_data()

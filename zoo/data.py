@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
-from zoo import tasks
+from zoo import progress, tasks
 from zoo.errors import DamagedFileError, ZooError
 from zoo.files import partial_path
 from zoo.tasks import Task
@@ -33,6 +33,10 @@ SPLITS = ("train", "val", "test")
 # puzzle change split between runs.
 _TEST_BELOW, _VAL_BELOW = 0.2, 0.3
 _GENERATION_CHUNK = 256
+# Generation gives up when this many chunks in a row add no new puzzle (the task has too few distinct ones).
+_STALLED_CHUNKS = 200
+# Puzzles from which generation shows a progress bar even without a terminal.
+_PROGRESS_FROM = 20_000
 # Version of the cache file's layout (arrays and checksum); part of the cache key.
 _CACHE_FORMAT = 2
 
@@ -51,23 +55,31 @@ def generate_splits(task: Task, counts: dict[str, int], seed: int) -> dict[str, 
     """
     found: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {split: [] for split in SPLITS}
     seen: set[bytes] = set()
-    chunk = 0
-    while any(len(found[s]) < counts[s] for s in SPLITS):
-        puzzles, solutions = task.generate(_GENERATION_CHUNK, seed=seed * 1_000_003 + chunk)
-        for puzzle, solution in zip(puzzles, solutions):
-            key = puzzle.tobytes()
-            split = split_of(task, puzzle)
-            if key in seen or len(found[split]) >= counts[split]:
-                continue
-            seen.add(key)
-            found[split].append((puzzle, solution))
-        chunk += 1
-        if chunk > 10_000:
-            raise ZooError(
-                f"could not generate {counts} distinct puzzles of {task.spec()} (the task has too few distinct "
-                "puzzles for these counts): lower data.train_count, val_count or test_count",
-                key="train_count",
-            )
+    chunk = stalled = 0
+    total = sum(counts.values())
+    with progress.bar(work=total, large=_PROGRESS_FROM, total=total, desc="generating puzzles", unit="puzzle") as shown:
+        while any(len(found[s]) < counts[s] for s in SPLITS):
+            puzzles, solutions = task.generate(_GENERATION_CHUNK, seed=seed * 1_000_003 + chunk)
+            before = sum(len(pairs) for pairs in found.values())
+            for puzzle, solution in zip(puzzles, solutions):
+                key = puzzle.tobytes()
+                split = split_of(task, puzzle)
+                if key in seen or len(found[split]) >= counts[split]:
+                    continue
+                seen.add(key)
+                found[split].append((puzzle, solution))
+            added = sum(len(pairs) for pairs in found.values()) - before
+            shown.update(added)
+            chunk += 1
+            stalled = 0 if added else stalled + 1
+            if stalled >= _STALLED_CHUNKS:
+                have = {split: len(pairs) for split, pairs in found.items()}
+                raise ZooError(
+                    f"could not generate {counts} distinct puzzles of {task.spec()}: the last {_STALLED_CHUNKS * _GENERATION_CHUNK} "
+                    f"generated added none (have {have}); the task has too few distinct puzzles for these counts: "
+                    "lower data.train_count, val_count or test_count",
+                    key="train_count",
+                )
     return {
         split: (np.stack([p for p, _ in pairs]), np.stack([s for _, s in pairs])) if pairs else
         (np.zeros((0, task.size, task.size), np.int64), np.zeros((0, task.size, task.size), np.int64))

@@ -6,14 +6,10 @@ refused with the memory it needs and what is free, and long evaluations show a p
 
 from __future__ import annotations
 
-import os
-import sys
 from typing import Any, Sequence
 
 import torch
-from tqdm import tqdm
-
-from zoo import tasks
+from zoo import progress, tasks
 from zoo.budget import Budget
 from zoo.data import TaskDataModule
 from zoo.errors import ZooError
@@ -104,14 +100,10 @@ def check_memory(model: ReasoningFamily, budgets: list[Budget], batch_size: int)
 
 @torch.no_grad()
 def evaluate(
-    model: ReasoningFamily, task: tasks.Task, budgets: list[Budget], count: int, seed: int, batch_size: int,
-    progress: bool | None = None,
+    model: ReasoningFamily, task: tasks.Task, budgets: list[Budget], count: int, seed: int, batch_size: int
 ) -> dict[str, dict[str, float]]:
     """On `count` held-out puzzles of `task`: verified exact match per budget label and, for families that
-    sample, coverage@N and diversity per budget with N > 1.
-
-    `progress`: show a progress bar (default: on a terminal, or for large evaluations).
-    """
+    sample, coverage@N and diversity per budget with N > 1. Large evaluations show a progress bar."""
     torch.manual_seed(seed)  # sampling families draw their noise and initialisations from torch's generator
     data = TaskDataModule(task.spec(), train_count=0, val_count=0, test_count=count, seed=seed, eval_batch_size=batch_size)
     data.prepare_data()
@@ -119,9 +111,7 @@ def evaluate(
     exact = ExactMatchPerBudget(task, [b.label for b in budgets])
     coverage: dict[str, SolutionCoverage] = {}
     work = count * max(b.steps for b in budgets) * max(b.samples for b in budgets)
-    if progress is None:
-        progress = sys.stderr.isatty() or work >= _PROGRESS_FROM or bool(os.environ.get("ZOO_PROGRESS"))
-    batches = tqdm(data.test_dataloader(), desc="evaluating", unit="batch", disable=not progress, file=sys.stderr)
+    batches = progress.bar(work=work, large=_PROGRESS_FROM, iterable=data.test_dataloader(), desc="evaluating", unit="batch")
     for batch in batches:
         inputs = batch["inputs"].to(model.device)
         exact.update(inputs, model.answers_per_budget(inputs, budgets))
