@@ -126,6 +126,17 @@ def test_a_mistake_is_one_clear_message(
         assert text in message, f"{text!r} not in {message!r}"
 
 
+def test_an_unreachable_hub_is_one_clear_message(
+    made: dict[str, Path], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "ENDPOINT", "http://127.0.0.1:9")  # nothing listens on the discard port
+    monkeypatch.setenv("HF_TOKEN", "hf_unreachable_test")
+    printed = zoo_error(capsys, "push", str(made["model"]), "org/name")
+    assert "could not reach the Hub to push to org/name" in printed and "HF_ENDPOINT" in printed
+
+
 def test_debug_shows_the_traceback(made: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ZooError, match="at least 1"):
         main(["eval", str(made["ckpt"]), "--count", "0", "--debug"])

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 from zoo.cli.report import ArgumentParser
 from zoo.errors import ZooError
+
+
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    """The connection errors of the HTTP client huggingface_hub uses (httpx2 today, httpx before)."""
+    for name in ("httpx2", "httpx"):
+        try:
+            return (importlib.import_module(name).TransportError,)
+        except (ImportError, AttributeError):
+            continue
+    return ()
 
 
 def run(words: list[str]) -> None:
@@ -30,5 +41,10 @@ def run(words: list[str]) -> None:
         raise ZooError(
             f"the Hub refused the upload ({' '.join(str(error).split())}); check that your token (HF_TOKEN or "
             f"`hf auth login`) may write to {args.repo_id}"
+        ) from None
+    except _transport_errors() as error:
+        raise ZooError(
+            f"could not reach the Hub to push to {args.repo_id} ({type(error).__name__}: {error}): check the "
+            "connection (or HF_ENDPOINT), then push again (a push is one commit: all of its files or none)"
         ) from None
     print(f"pushed: {commit.commit_url}")
