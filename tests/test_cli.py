@@ -106,4 +106,4 @@ def test_checkpoint_of_another_family_is_refused(tmp_path: Path, capsys: pytest.
         capsys, "fit", "-c", str(QUICKSTART), *TINY, "--trainer.max_steps", "2", "--trainer.logger", "false",
         "--trainer.default_root_dir", str(tmp_path / "b"), "--ckpt_path", str(checkpoint_path),
     )
-    assert re.search("holds a EnergyTransformer model, but the recipe builds RecursiveReasoner.*same family", printed), printed
+    assert re.search("holds an EnergyTransformer model, but a RecursiveReasoner is expected here.*same family", printed), printed

@@ -63,13 +63,13 @@ def test_an_interrupted_evaluation_writes_nothing(
             raise KeyboardInterrupt
         return original(self, inputs, budgets)
 
-    original = GenerativeRecursiveReasoner.answers_per_budget
-    monkeypatch.setattr(GenerativeRecursiveReasoner, "answers_per_budget", interrupted)
+    original = GenerativeRecursiveReasoner.evaluate_budgets
+    monkeypatch.setattr(GenerativeRecursiveReasoner, "evaluate_budgets", interrupted)
     with pytest.raises(SystemExit) as exit_info:
         main(["eval", str(checkpoint), "--budgets", "1", "--count", "6", "--batch-size", "2"])
     printed = capsys.readouterr().err
     assert exit_info.value.code == 130 and "interrupted" in printed and "Traceback" not in printed
     assert not (checkpoint.parent / "results.json").exists()
-    monkeypatch.setattr(GenerativeRecursiveReasoner, "answers_per_budget", original)
+    monkeypatch.setattr(GenerativeRecursiveReasoner, "evaluate_budgets", original)
     main(["eval", str(checkpoint), "--budgets", "1", "--count", "6", "--batch-size", "2"])
     assert json.loads((checkpoint.parent / "results.json").read_text())["puzzles"] == 6

@@ -14,6 +14,7 @@ from tests.test_hub import assert_same_predictions, build, write_checkpoint
 from zoo import hub
 from zoo.checkpoints import load_checkpoint
 from zoo.cli import main
+from zoo.errors import ZooError
 from zoo.models import RecursiveReasoner
 from zoo.regimes import DeepSupervision
 
@@ -55,10 +56,10 @@ def test_init_from_loads_the_evaluation_weights_into_live_and_ema(source_kind: s
 
 def test_init_from_refuses_another_family_board_or_size(tmp_path: Path) -> None:
     energy = hub.save(build("energy"), tmp_path / "energy")
-    with pytest.raises(hub.HubError, match="holds a EnergyTransformer model, but the recipe builds RecursiveReasoner"):
+    with pytest.raises(ZooError, match="holds an EnergyTransformer model, but a RecursiveReasoner is expected"):
         hub.init_from(fresh({"name": "sudoku", "size": 4}), energy)
     recursive = hub.save(build("recursive"), tmp_path / "recursive")
-    with pytest.raises(hub.HubError, match="trained on task .*'size': 4.*recipe sets task .*'size': 6.*not the task or the board size"):
+    with pytest.raises(ZooError, match="trained on task .*'size': 4.*cannot read .*'size': 6.*only difficulty options"):
         hub.init_from(fresh({"name": "sudoku", "size": 6}), recursive)
     with pytest.raises(hub.HubError, match="do not fit the recipe's RecursiveReasoner: width: 16 in .*, 24 in the recipe"):
         hub.init_from(fresh({"name": "sudoku", "size": 4}, width=24), recursive)

@@ -33,7 +33,7 @@ def family_arguments(cls: type[ReasoningFamily], hparams: Mapping[str, Any], whe
     if not isinstance(hparams, Mapping):
         raise ZooError(f"{where} holds no hyper-parameters mapping (got {type(hparams).__name__}): export or train it again")
     arguments = {key: value for key, value in hparams.items() if not str(key).startswith("_")}
-    accepted = set(inspect.signature(cls.__init__).parameters) - {"self"}
+    accepted = accepted_arguments(cls)
     unknown = sorted(set(arguments) - accepted)
     if unknown:
         raise ZooError(
@@ -41,6 +41,19 @@ def family_arguments(cls: type[ReasoningFamily], hparams: Mapping[str, Any], whe
             f"written by another belief-zoo version; {cls.__name__} takes {', '.join(sorted(accepted))}"
         )
     return arguments
+
+
+def accepted_arguments(cls: type) -> set[str]:
+    """Names a constructor accepts, following `**kwargs` passed on to the parent class's constructor."""
+    accepted: set[str] = set()
+    for klass in cls.__mro__:
+        if "__init__" not in vars(klass):
+            continue
+        parameters = inspect.signature(klass.__init__).parameters.values()
+        accepted |= {p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)} - {"self"}
+        if not any(p.kind is p.VAR_KEYWORD for p in parameters):
+            break
+    return accepted
 
 
 @contextmanager

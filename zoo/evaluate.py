@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import torch
-from zoo import progress, tasks
+from zoo import compat, progress, tasks
 from zoo.budget import Budget
 from zoo.data import TaskDataModule
 from zoo.errors import ZooError
@@ -57,12 +57,10 @@ def evaluation_task(model: ReasoningFamily, overrides: dict[str, Any]) -> tasks.
         task.check_generatable()
     except ZooError as error:
         raise error.under("task") from None
-    if task.name != model.task.name or (task.num_cells, task.vocab_size) != (model.task.num_cells, model.task.vocab_size):
-        raise ZooError(
-            f"this model was trained on {model.task.spec()} and cannot read {task.spec()} "
-            "(another task or board size); override difficulty options only, e.g. --task.givens",
-            key=f"task.{next(iter(overrides), 'name')}",
-        )
+    try:
+        compat.require_readable(model.task.spec(), task.spec(), "this model")
+    except ZooError as error:
+        raise ZooError(f"{error}: override difficulty options only, e.g. --task.givens", key=f"task.{next(iter(overrides), 'name')}") from None
     return task
 
 
@@ -114,8 +112,9 @@ def evaluate(
     batches = progress.bar(work=work, large=_PROGRESS_FROM, iterable=data.test_dataloader(), desc="evaluating", unit="batch")
     for batch in batches:
         inputs = batch["inputs"].to(model.device)
-        exact.update(inputs, model.answers_per_budget(inputs, budgets))
-        for label, candidates in model.samples_per_budget(inputs, budgets).items():
+        answers, samples = model.evaluate_budgets(inputs, budgets)  # one run: answers and coverage agree
+        exact.update(inputs, answers)
+        for label, candidates in samples.items():
             coverage.setdefault(label, SolutionCoverage(task)).update(inputs, candidates)
     results = {"exact_match": {label: float(rate) for label, rate in exact.compute().items()}}
     for label, metric in coverage.items():

@@ -13,8 +13,9 @@ from torch import Tensor
 from torchmetrics import Metric
 
 from zoo.tasks import Task
+from zoo.tasks.base import BLANK_TOKEN
 
-BLANK_TOKEN = 1
+
 
 
 class CellAccuracy(Metric):

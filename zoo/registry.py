@@ -85,24 +85,34 @@ def _resolve(table: dict[str, type], kind: str, value: object, where: str) -> ty
     )
 
 
-def family(name: object, where: str = "") -> type["ReasoningFamily"]:
+def family(name: object, where: str = "") -> type[ReasoningFamily]:
     """The family class registered as `name` (or an old class path of it); `where` names the file for errors."""
     return _resolve(_FAMILIES, "family", name, where)
 
 
-def regime(name: object, where: str = "") -> type["Regime"]:
+def regime(name: object, where: str = "") -> type[Regime]:
     """The regime class registered as `name` (or an old class path of it)."""
     return _resolve(_REGIMES, "regime", name, where)
 
 
-def family_names() -> list[str]:
+def families() -> list[type[ReasoningFamily]]:
+    """Every registered family, by name."""
     _load_own()
-    return sorted(_FAMILIES)
+    return [_FAMILIES[name] for name in sorted(_FAMILIES)]
+
+
+def regimes() -> list[type[Regime]]:
+    """Every registered regime, by name."""
+    _load_own()
+    return [_REGIMES[name] for name in sorted(_REGIMES)]
+
+
+def family_names() -> list[str]:
+    return [cls.__name__ for cls in families()]
 
 
 def regime_names() -> list[str]:
-    _load_own()
-    return sorted(_REGIMES)
+    return [cls.__name__ for cls in regimes()]
 
 
 def name_of(obj: object) -> str:

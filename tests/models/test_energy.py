@@ -10,15 +10,16 @@ from triton_kernels import INTERPRETER, use_backend
 from zoo.budget import Budget
 from zoo.data import TaskDataModule
 from zoo.models import EnergyTransformer
-from zoo.regimes import EnergyDescent
+from zoo.regimes import EnergyDescent, TruncatedEnergyDescent
 
 TASK = {"name": "sudoku", "size": 4, "givens": 6}
 
 
-def build(**regime_options) -> EnergyTransformer:
+def build(truncate: bool = False, **regime_options) -> EnergyTransformer:
     torch.manual_seed(0)
     options = {"steps": 3, "min_steps": 2, "step_size": 10.0, **regime_options}
-    model = EnergyTransformer(TASK, EnergyDescent(**options), width=32, expansion=1.0)
+    regime = (TruncatedEnergyDescent if truncate else EnergyDescent)(**options)
+    model = EnergyTransformer(TASK, regime, width=32, expansion=1.0)
     model.log = lambda *args, **kwargs: None  # logging needs a Trainer; these tests drive steps by hand
     return model
 

@@ -13,14 +13,15 @@ from zoo.budget import Budget
 from zoo.data import TaskDataModule
 from zoo.metrics import SolutionCoverage
 from zoo.models import GenerativeRecursiveReasoner, RecursiveReasoner
-from zoo.regimes import DeepSupervision, VariationalRecursion
+from zoo.regimes import DeepSupervision, EnergyDescent, VariationalRecursion
 
 TASK = {"name": "sudoku", "size": 4, "givens": 6, "unique": False}
 
 
 def build(**options) -> GenerativeRecursiveReasoner:
     torch.manual_seed(0)
-    model = GenerativeRecursiveReasoner(TASK, VariationalRecursion(max_steps=2), width=32, **options)
+    options = {"regime": VariationalRecursion(max_steps=2), **options}
+    model = GenerativeRecursiveReasoner(TASK, width=32, **options)
     model.log = lambda *args, **kwargs: None  # logging needs a Trainer; these tests drive steps by hand
     return model
 
@@ -55,8 +56,9 @@ def test_samples_differ_on_multi_solution_puzzles_and_not_without_noise() -> Non
     inputs = puzzles(8)["inputs"]
     sampled = noisy(build()).think(inputs, Budget(steps=2, samples=6)).candidates[-1]  # [N, B, L]
     assert any(len({tuple(s.tolist()) for s in sampled[:, b]}) > 1 for b in range(8))
-    deterministic = build(noise="none").eval().think(inputs, Budget(steps=2, samples=6)).candidates[-1]
-    assert all(torch.equal(deterministic[0], deterministic[n]) for n in range(6))
+    for ablation in (build(regime=DeepSupervision(max_steps=2)), build(noise="none")):  # the regime swap; the old flag
+        deterministic = ablation.eval().think(inputs, Budget(steps=2, samples=6)).candidates[-1]
+        assert all(torch.equal(deterministic[0], deterministic[n]) for n in range(6))
 
 
 def test_kl_is_zero_when_posterior_equals_prior() -> None:
@@ -96,19 +98,21 @@ def test_selectors_pick_by_value_vote_and_oracle() -> None:
     candidates = task.encode(np.stack([wrong, grid_b, grid_b])[:, None])  # [N=3, B=1, L]
     values = torch.tensor([[5.0], [0.0], [-1.0]])
     model.hparams.selection = "value"
-    assert torch.equal(model.select(inputs, candidates, values), candidates[0])
+    assert model.choose(inputs, candidates, values).tolist() == [0]
     model.hparams.selection = "vote"
-    assert torch.equal(model.select(inputs, candidates, values), candidates[1])
+    assert model.choose(inputs, candidates, values).tolist() == [1]
     model.hparams.selection = "oracle"
     candidates = task.encode(np.stack([wrong, wrong, grid_b])[:, None])
-    assert torch.equal(model.select(inputs, candidates, values), candidates[2])
+    assert model.choose(inputs, candidates, values).tolist() == [2]
 
 
 def test_configuration_errors_are_clear() -> None:
     with pytest.raises(ValueError, match="noise must be"):
         GenerativeRecursiveReasoner(TASK, noise="loud")
-    with pytest.raises(ValueError, match="trains with VariationalRecursion"):
-        GenerativeRecursiveReasoner(TASK, DeepSupervision())
+    with pytest.raises(ValueError, match="GenerativeRecursiveReasoner cannot be trained with EnergyDescent.*energy"):
+        GenerativeRecursiveReasoner(TASK, EnergyDescent())
+    with pytest.raises(ValueError, match="RecursiveReasoner cannot be trained with VariationalRecursion.*latent_posterior"):
+        RecursiveReasoner(TASK, VariationalRecursion())
 
 
 def test_coverage_on_hand_made_cases() -> None:
@@ -134,7 +138,7 @@ def test_coverage_on_hand_made_cases() -> None:
 def test_deterministic_family_samples_are_copies() -> None:
     model = RecursiveReasoner(TASK, DeepSupervision(max_steps=2), width=16, cycles=1, latent_updates=1).eval()
     inputs = puzzles(4)["inputs"]
-    samples = model.samples_per_budget(inputs, [Budget(2, 5)])["2x5"]
+    samples = model.evaluate_budgets(inputs, [Budget(2, 5)])[1]["2x5"]
     assert samples.shape == (5, 4, 16) and all(torch.equal(samples[0], s) for s in samples)
 
 

@@ -41,11 +41,11 @@ def test_carry_keeps_running_samples_and_replaces_halted_ones() -> None:
     reasoner = model()
     first, second = batch(4, 1), batch(4, 2)
     reasoner.training_step(first, 0)
-    carry = reasoner._carry
+    carry = reasoner.regime_state["_carry"]
     assert torch.equal(carry["steps"], torch.ones(4, dtype=torch.long))
     carry["halted"] = torch.tensor([True, False, True, False])
     reasoner.training_step(second, 1)
-    after = reasoner._carry
+    after = reasoner.regime_state["_carry"]
     assert torch.equal(after["inputs"][[0, 2]], second["inputs"][[0, 2]])  # halted: fresh puzzles
     assert torch.equal(after["inputs"][[1, 3]], first["inputs"][[1, 3]])  # running: kept
     assert after["steps"].tolist() == [1, 2, 1, 2]

@@ -16,6 +16,7 @@ from typing import Any, NoReturn, Optional
 
 import torch
 import yaml
+from jsonargparse import set_parsing_settings
 from lightning.pytorch import LightningModule, Trainer
 from lightning.pytorch.cli import (
     LightningArgumentParser,
@@ -23,14 +24,17 @@ from lightning.pytorch.cli import (
     SaveConfigCallback,
 )
 
-from zoo import checkpoints, redact, registry
+from zoo import checkpoints, compat, redact, registry
 from zoo.cli.recipe import RecipeSources, set_key
 from zoo.data import TaskDataModule, check_settings, task_for_generation
 from zoo.errors import DamagedFileError, ZooError
 from zoo.files import write_text
 from zoo.models import ReasoningFamily
-from zoo.models.base import check_compatible
+from zoo.regimes import Regime
 from zoo.results import ResultsWriter
+
+# A family's `regime` argument takes any registered Regime subclass, named by class_path in recipes.
+set_parsing_settings(subclasses_enabled=[Regime])
 
 # What Lightning's parser adds to an error that says nothing about the mistake itself.
 _NOISE = ("Given value", "Subtypes:", "Errors:", "Does not validate against any of the Union subtypes",
@@ -154,7 +158,7 @@ class ZooCLI(LightningCLI):
         if config.get("ckpt_path"):
             checkpoint = self._read_checkpoint(config["ckpt_path"])
             try:
-                check_compatible(checkpoint, self.model, str(config["ckpt_path"]))
+                compat.require_resumable(checkpoint, self.model, str(config["ckpt_path"]))
             except ZooError as error:
                 raise ZooError(str(error), key="ckpt_path") from None
             config["weights_only"] = True

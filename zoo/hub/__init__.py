@@ -28,13 +28,13 @@ from zoo.hub.layout import (
     HubError,
     read_config,
 )
-from zoo.hub.loading import check_expected, init_from, load, shapes_match
+from zoo.hub.loading import init_from, load
 from zoo.hub.mixin import HubFamily
 from zoo.hub.publish import Written, download, export, push, save
 from zoo.hub.sources import fetch, locate
 
 __all__ = [
     "CARD_NAME", "CONFIG_NAME", "MODEL_FILES", "PICKLED", "PLOT_NAME", "RECIPE_NAME", "RESULTS_NAME", "WEIGHTS_NAME",
-    "HubError", "HubFamily", "Written", "check_expected", "download", "export", "fetch", "init_from", "load", "locate",
-    "model_card", "push", "read_config", "reconstruct_recipe", "save", "shapes_match",
+    "HubError", "HubFamily", "Written", "download", "export", "fetch", "init_from", "load", "locate",
+    "model_card", "push", "read_config", "reconstruct_recipe", "save",
 ]

@@ -7,12 +7,12 @@ from typing import Any
 
 import torch
 
-from zoo import registry, tasks
+from zoo import compat
 from zoo.checkpoints import load_checkpoint
 from zoo.hub.layout import HubError, evaluation_weights, read_config
 from zoo.hub.mixin import HubFamily
 from zoo.hub.sources import locate
-from zoo.models.base import ReasoningFamily, differing_settings
+from zoo.models.base import ReasoningFamily
 
 
 def load(
@@ -42,33 +42,15 @@ def load(
     kind, path = locate(source, revision, cache_dir=cache_dir, token=token, local_files_only=local_files_only)
     if kind == "checkpoint":
         model = load_checkpoint(path, map_location)
-        check_expected(str(source), type(model).__name__, model.task.spec(), family, task)
-        return model
-    config = read_config(path)
-    saved_family = registry.name_of(registry.family(config["family"], str(path / "config.json")))
-    check_expected(str(source), saved_family, config["task"], family, task)
-    return HubFamily.from_pretrained(path, map_location=map_location).model
-
-
-def check_expected(
-    source: str, saved_family: str, saved_task: dict[str, Any], family: type | str | None, task: dict[str, Any] | None
-) -> None:
-    """Refuse a model of another family, or of a task (or board size) other than `task`."""
+        saved_family, saved_task = type(model).__name__, model.task.spec()
+    else:
+        config = read_config(path)
+        saved_family, saved_task = config["family"], config["task"]
     if family is not None:
-        expected = registry.name_of(family if isinstance(family, type) else registry.family(family))
-        if saved_family != expected:
-            raise HubError(f"{source} holds a {saved_family} model, not the {expected} expected here")
-    if task is not None and not shapes_match(saved_task, task):
-        raise HubError(
-            f"{source} was trained on task {saved_task} and cannot read {tasks.get(**task).spec()} "
-            "(another task or board size); only difficulty options such as givens may differ"
-        )
-
-
-def shapes_match(saved: dict[str, Any], wanted: dict[str, Any]) -> bool:
-    """Whether a model trained on task spec `saved` reads puzzles of `wanted`: same task, cells and vocabulary."""
-    a, b = tasks.get(**saved), tasks.get(**wanted)
-    return a.name == b.name and (a.num_cells, a.vocab_size) == (b.num_cells, b.vocab_size)
+        compat.require_family(saved_family, family, str(source))
+    if task is not None:
+        compat.require_readable(saved_task, task, str(source))
+    return model if kind == "checkpoint" else HubFamily.from_pretrained(path, map_location=map_location).model
 
 
 def init_from(model: ReasoningFamily, source: str | Path, revision: str | None = None, **load_options: Any) -> None:
@@ -79,22 +61,13 @@ def init_from(model: ReasoningFamily, source: str | Path, revision: str | None =
     options may differ (fine-tuning on harder puzzles is the point).
     """
     loaded = load(source, revision, **load_options)
-    if type(loaded) is not type(model):
-        raise HubError(
-            f"init_from {source} holds a {type(loaded).__name__} model, but the recipe builds {type(model).__name__}: "
-            "fine-tune with a recipe of the same family"
-        )
-    if not shapes_match(loaded.task.spec(), model.task.spec()):
-        raise HubError(
-            f"init_from {source} was trained on task {loaded.task.spec()}, but the recipe sets task "
-            f"{model.task.spec()}: fine-tuning may change difficulty options (givens, unique), not the task "
-            "or the board size"
-        )
+    compat.require_family(type(loaded).__name__, type(model), f"init_from {source}")
+    compat.require_readable(loaded.task.spec(), model.task.spec(), f"init_from {source}")
     weights = evaluation_weights(loaded)[0].state_dict()
     try:
         model.model.load_state_dict(weights, strict=True)
     except RuntimeError as error:
-        differ = differing_settings(dict(loaded.hparams), model, str(source))
+        differ = compat.differing_settings(dict(loaded.hparams), model, str(source))
         raise HubError(
             f"the weights of init_from {source} do not fit the recipe's {type(model).__name__}: "
             + (differ + ". Set the recipe's model sizes to the source's" if differ else " ".join(str(error).split()))

@@ -20,7 +20,7 @@ from huggingface_hub.errors import HFValidationError
 from huggingface_hub.utils import validate_repo_id
 from safetensors import SafetensorError
 
-from zoo import redact
+from zoo import compat, redact
 from zoo.checkpoints import load_checkpoint
 from zoo.errors import ZooError
 from zoo.files import commit_folder, staged_folder
@@ -43,7 +43,7 @@ from zoo.hub.layout import (
     weights_digest,
     zoo_version,
 )
-from zoo.hub.loading import load, shapes_match
+from zoo.hub.loading import load
 from zoo.hub.mixin import HubFamily
 from zoo.hub.sources import fetch
 from zoo.models.base import ReasoningFamily
@@ -236,7 +236,7 @@ def export(
     if results_path is not None:
         measured = _read_results(results_path)
         spec = model.task.spec()
-        if measured.get("family") != type(model).__name__ or not shapes_match(measured.get("task", spec), spec):
+        if measured.get("family") != type(model).__name__ or not compat.reads(measured.get("task", spec), spec):
             if results is not None:
                 raise HubError(f"{results_path} holds results of another model ({measured.get('family')} on {measured.get('task')})")
             measured = None  # a results.json of another run in the same directory tree

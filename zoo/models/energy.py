@@ -14,7 +14,7 @@ or per cell). The energy itself is a verifier: `energy_of` scores any candidate 
 
 from __future__ import annotations
 
-from typing import Any, Literal, Sequence
+from typing import Any, ClassVar, Literal, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -22,13 +22,14 @@ from torch import Tensor, nn
 
 from triton_kernels import noisy_softmax, simplex_descent
 from zoo.budget import Budget
-from zoo.models.base import ReasoningFamily, Thought
-from zoo.nn import ReasoningNet
-from zoo.regimes import EnergyDescent, instantiate_regime
-from zoo.registry import register_family
 from zoo.errors import ZooError
-
-FIRST_SYMBOL_TOKEN = 2  # tokens: pad 0, blank 1, symbols from 2
+from zoo.models.base import ReasoningFamily
+from zoo.models.thought import Exploration
+from zoo.models.training import TrainingSettings
+from zoo.nn import ReasoningNet
+from zoo.regimes import EnergyDescent, Regime
+from zoo.registry import register_family
+from zoo.tasks.base import FIRST_SYMBOL_TOKEN
 
 
 class EnergyNet(nn.Module):
@@ -60,51 +61,33 @@ class EnergyNet(nn.Module):
         return self.energy_head(hidden).squeeze(-1)
 
 
-def select_samples(candidates: Tensor, cell_energies: Tensor, samples: int, per: Literal["puzzle", "cell"]) -> Tensor:
-    """Best of the first `samples` candidates by energy.
-
-    Args:
-        candidates: [S, N, B, L] answers of N samples after each of S steps.
-        cell_energies: [S, N, B, L] their per-cell energies.
-        samples: how many of the N samples to choose among.
-        per: "puzzle" keeps each puzzle's lowest-total-energy sample; "cell" picks each cell's lowest.
-    Returns:
-        [S, B, L] chosen answers.
-    """
-    candidates, cell_energies = candidates[:, :samples], cell_energies[:, :samples]
-    if per == "puzzle":
-        best = cell_energies.sum(-1).argmin(dim=1)  # [S, B]
-        index = best[:, None, :, None].expand(-1, 1, -1, candidates.shape[-1])
-    else:
-        index = cell_energies.argmin(dim=1, keepdim=True)  # [S, 1, B, L]
-    return candidates.gather(1, index).squeeze(1)
-
-
 @register_family
 class EnergyTransformer(ReasoningFamily):
     """EBT-style family: a bidirectional network scores (puzzle, belief) pairs; thinking descends the energy.
 
     Args:
         task: task spec (linked from the data module in recipes).
-        regime: energy-descent settings (steps, α, regularisers).
+        regime: EnergyDescent (full unroll) or TruncatedEnergyDescent: steps, α, regularisers.
         width, depth, mixer, heads, expansion: the energy network (see `ReasoningNet`).
         selection: best-of-N by lowest energy "puzzle" (whole answer) or "cell" (each cell on its own).
         accept_only_lower: at inference, keep a step only if it lowers the puzzle's energy.
         inference_noise: Langevin σ on the logits at inference (0: plain descent).
-        Other arguments: see `ReasoningFamily`.
+        eval_budgets: (steps or STEPSxSAMPLES) budgets measured in validation and test.
+        training: optimiser, schedule and EMA settings (see `TrainingSettings`).
     """
 
-    training_state_attributes = ("_replay",)
-
+    capabilities: ClassVar[frozenset[str]] = frozenset({"energy_descent"})
+    training_defaults: ClassVar[TrainingSettings] = TrainingSettings(lr=1e-3, ema_decay=0.0)
+    selections: ClassVar[tuple[str, ...]] = ("puzzle", "cell")
+    draws_samples = True
     # Each descent step keeps the energy's graph to take dE/dp: about 97 width-D vectors per cell and sample were
     # measured (see ReasoningFamily.thinking_activations).
-    thinking_activations = 128
-    draws_samples = True
+    thinking_activations: ClassVar[int] = 128
 
     def __init__(
         self,
         task: dict[str, Any],
-        regime: EnergyDescent | None = None,
+        regime: Regime | None = None,
         width: int = 128,
         depth: int = 2,
         mixer: Literal["mlp", "attention"] = "mlp",
@@ -114,29 +97,26 @@ class EnergyTransformer(ReasoningFamily):
         accept_only_lower: bool = False,
         inference_noise: float = 0.0,
         eval_budgets: Sequence[int | str] = (1, 2, 4, 8, 16, 32, "16x4", "16x16"),
-        lr: float = 1e-3,
-        weight_decay: float = 0.1,
-        betas: tuple[float, float] = (0.9, 0.95),
-        warmup_steps: int = 100,
-        lr_min_ratio: float = 1.0,
-        ema_decay: float = 0.0,
+        **training: Any,
     ) -> None:
-        super().__init__(task, eval_budgets, lr, weight_decay, betas, warmup_steps, lr_min_ratio, ema_decay)
-        if selection not in ("puzzle", "cell"):
+        super().__init__(task, regime, eval_budgets, **training)
+        if selection not in self.selections:
             raise ZooError(f"selection must be 'puzzle' or 'cell', got {selection!r}", key="selection")
-        self.regime = instantiate_regime(regime) if regime is not None else EnergyDescent()
-        self._save_hparams(self.regime)
+        self._save_hparams()
         self.num_symbols = self.task.vocab_size - FIRST_SYMBOL_TOKEN
         self.model = EnergyNet(
             self.task.vocab_size, self.num_symbols, self.task.num_cells, width, depth, mixer, heads, expansion,
             self.regime.step_size, self.regime.learn_step_size,
         )
         self._init_ema()
-        self._replay: dict[str, Tensor] | None = None
 
-    # ---- one descent step --------------------------------------------------------------------------
+    @classmethod
+    def default_regime(cls) -> Regime:
+        return EnergyDescent()
 
-    def _energy_and_grad(
+    # ---- what energy descent needs of the family ---------------------------------------------------
+
+    def energy_and_grad(
         self, model: EnergyNet, inputs: Tensor, logits: Tensor, noise: float, create_graph: bool
     ) -> tuple[Tensor, Tensor, Tensor]:
         """Cell energies [B, L], the belief p [B, L, S] and ∂E/∂p [B, L, S] at `logits` [B, L, S]."""
@@ -150,7 +130,7 @@ class EnergyTransformer(ReasoningFamily):
             (grad,) = torch.autograd.grad(energies.sum(), probs, create_graph=create_graph)
         return energies, probs, grad
 
-    def _descend(self, logits: Tensor, probs: Tensor, grad: Tensor, step_size: Tensor) -> Tensor:
+    def descend(self, logits: Tensor, probs: Tensor, grad: Tensor, step_size: Tensor) -> Tensor:
         """One simplex-descent step; non-finite results keep the previous logits (no host sync)."""
         moved = simplex_descent(logits, probs, grad, step_size, clip=self.regime.clip)
         return torch.where(torch.isfinite(moved), moved, logits)
@@ -167,29 +147,32 @@ class EnergyTransformer(ReasoningFamily):
     # ---- thinking ----------------------------------------------------------------------------------
 
     @torch.no_grad()
-    def _descend_samples(self, inputs: Tensor, budget: Budget) -> tuple[Tensor, Tensor, Tensor]:
-        """Descend from `budget.samples` random starts for `budget.steps` steps.
+    def explore(self, inputs: Tensor, budget: Budget) -> Exploration:
+        """Descend from `budget.samples` random starts for `budget.steps` steps on puzzles [B, L].
 
-        inputs: [B, L]. Returns candidates [S, N, B, L], their cell energies [S, N, B, L] and the final
-        logits [N, B, L, S].
+        Candidates are rated by their energy, negated (per cell, so that "cell" selection can choose cell by cell).
         """
         model = self.inference_model
         with torch.inference_mode(False):  # descent needs autograd even where Lightning tests in inference mode
-            return self._descend_samples_with_grad(model, inputs.clone(), budget)
+            candidates, cell_energies, logits = self._descend(model, inputs.clone(), budget)
+        vocab_logits = logits.new_full((*logits.shape[:-1], self.task.vocab_size), float("-inf"))
+        vocab_logits[..., FIRST_SYMBOL_TOKEN:] = logits  # [N, B, L, V]: pad and blank are never an answer
+        return Exploration(
+            candidates=candidates, logits=vocab_logits, scores=-cell_energies, energies=cell_energies.sum(-1)
+        )
 
-    def _descend_samples_with_grad(
-        self, model: EnergyNet, inputs: Tensor, budget: Budget
-    ) -> tuple[Tensor, Tensor, Tensor]:
+    def _descend(self, model: EnergyNet, inputs: Tensor, budget: Budget) -> tuple[Tensor, Tensor, Tensor]:
+        """Candidates [S, N, B, L], their cell energies [S, N, B, L] and the final logits [N, B, L, S]."""
         batch, cells = inputs.shape
         starts = inputs.repeat(budget.samples, 1)  # [N·B, L], sample-major
         noise = self.hparams.inference_noise
         step_size = model.step_size.clamp(min=1e-4)
         logits = self.initial_logits(starts.shape[0], inputs.device)
-        energies, probs, grad = self._energy_and_grad(model, starts, logits, noise, create_graph=False)
+        energies, probs, grad = self.energy_and_grad(model, starts, logits, noise, create_graph=False)
         answers, cell_energies = [], []
         for _ in range(budget.steps):
-            moved = self._descend(logits, probs.detach(), grad, step_size)
-            moved_energies, moved_probs, moved_grad = self._energy_and_grad(model, starts, moved, noise, False)
+            moved = self.descend(logits, probs.detach(), grad, step_size)
+            moved_energies, moved_probs, moved_grad = self.energy_and_grad(model, starts, moved, noise, False)
             if self.hparams.accept_only_lower:
                 keep = (moved_energies.sum(-1) > energies.sum(-1))[:, None]  # [N·B, 1]: the step raised E
                 moved = torch.where(keep[..., None], logits, moved)
@@ -202,40 +185,15 @@ class EnergyTransformer(ReasoningFamily):
         shape = (budget.steps, budget.samples, batch, cells)
         return torch.stack(answers).view(shape), torch.stack(cell_energies).view(shape), logits.view(*shape[1:], -1)
 
-    def think(self, inputs: Tensor, budget: Budget | int) -> Thought:
-        """Think about puzzles [B, L] within `budget`; the Thought keeps every sample's trail and energy."""
-        budget = Budget.of(budget)
-        candidates, cell_energy, logits = self._descend_samples(inputs, budget)
-        chosen = select_samples(candidates, cell_energy, budget.samples, self.hparams.selection)
-        energies = cell_energy.sum(-1)  # [S, N, B]
-        best = energies[-1].argmin(0)  # [B]
-        return Thought(
-            answer=chosen[-1],
-            logits=logits[best, torch.arange(inputs.shape[0], device=inputs.device)],
-            trail=chosen,
-            energies=energies.min(dim=1).values,
-            candidates=candidates,
-            candidate_energies=energies,
-        )
+    def choose(self, inputs: Tensor, candidates: Tensor, scores: Tensor) -> Tensor:
+        """Lowest energy: per puzzle (index [B]) or, with selection "cell", per cell (index [B, L]).
 
-    def answers_per_budget(self, inputs: Tensor, budgets: Sequence[Budget]) -> dict[str, Tensor]:
-        """One descent at the most steps and samples asked for; each budget reads its step and first samples."""
-        largest = Budget(max(b.steps for b in budgets), max(b.samples for b in budgets))
-        candidates, cell_energy, _ = self._descend_samples(inputs, largest)
-        answers = {}
-        for budget in budgets:
-            at_step = slice(budget.steps - 1, budget.steps)
-            chosen = select_samples(candidates[at_step], cell_energy[at_step], budget.samples, self.hparams.selection)
-            answers[budget.label] = chosen[0]
-        return answers
-
-    def samples_per_budget(self, inputs: Tensor, budgets: Sequence[Budget]) -> dict[str, Tensor]:
-        """All N descended answers [N, B, L] at each budget with N > 1."""
-        sampled = [b for b in budgets if b.samples > 1]
-        if not sampled:
-            return {}
-        candidates, _, _ = self._descend_samples(inputs, Budget(max(b.steps for b in sampled), max(b.samples for b in sampled)))
-        return {b.label: candidates[b.steps - 1, : b.samples] for b in sampled}
+        candidates [N, B, L]; scores [N, B, L], the cells' negated energies.
+        """
+        energies = -scores
+        if self.hparams.selection == "puzzle":
+            return energies.sum(-1).argmin(0)
+        return energies.argmin(0)
 
     # ---- the energy as a verifier ------------------------------------------------------------------
 
@@ -251,56 +209,7 @@ class EnergyTransformer(ReasoningFamily):
         energies = torch.stack([self.energy_of(inputs, candidate) for candidate in candidates])
         return energies.argsort(dim=0)
 
-    # ---- training ----------------------------------------------------------------------------------
-
-    def _with_replay(self, inputs: Tensor, targets: Tensor, logits: Tensor) -> tuple[Tensor, Tensor, Tensor, int]:
-        """Swap the first rows of the batch for buffered (puzzle, target, final logits); returns how many."""
-        regime, buffer = self.regime, self._replay
-        count = int(regime.replay_fraction * inputs.shape[0])
-        if regime.replay_size == 0 or buffer is None or buffer["inputs"].shape[0] < count or count == 0:
-            return inputs, targets, logits, 0
-        pick = torch.randperm(buffer["inputs"].shape[0], device=inputs.device)[:count]
-        inputs = torch.cat([buffer["inputs"][pick], inputs[count:]])
-        targets = torch.cat([buffer["targets"][pick], targets[count:]])
-        logits = torch.cat([buffer["logits"][pick], logits[count:]])
-        return inputs, targets, logits, count
-
-    def _remember(self, inputs: Tensor, targets: Tensor, logits: Tensor) -> None:
-        """Push final predictions into the FIFO replay buffer."""
-        size = self.regime.replay_size
-        if size == 0:
-            return
-        fresh = {"inputs": inputs, "targets": targets, "logits": logits.detach()}
-        if self._replay is not None:
-            fresh = {key: torch.cat([self._replay[key], value]) for key, value in fresh.items()}
-        self._replay = {key: value[-size:] for key, value in fresh.items()}
-
-    def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
-        regime = self.regime
-        inputs, targets = batch["inputs"], batch["targets"]
-        logits = self.initial_logits(inputs.shape[0], inputs.device)
-        inputs, targets, logits, replayed = self._with_replay(inputs, targets, logits)
-        blank = inputs < FIRST_SYMBOL_TOKEN
-        symbols = targets[blank] - FIRST_SYMBOL_TOKEN
-        step_size = self.model.step_size.clamp(min=1e-4)
-        scale = regime.step_scale(inputs.shape, inputs.device)
-        step_size = step_size if scale is None else step_size * scale
-        steps = regime.step_count()
-        losses = []
-        for step in range(steps):
-            with_graph = not regime.truncate or step == steps - 1
-            if not with_graph:
-                logits = logits.detach()
-            energies, probs, grad = self._energy_and_grad(self.model, inputs, logits, regime.noise_scale, with_graph)
-            logits = self._descend(logits, probs, grad, step_size)
-            losses.append(F.cross_entropy(logits[blank].float(), symbols))
-        loss = torch.stack(losses).mean() if regime.loss_on == "all" else losses[-1]
-        self._remember(inputs[replayed:], targets[replayed:], logits[replayed:])
-        self.log("train/loss", loss, prog_bar=True)
-        self.log("train/last_step_loss", losses[-1].detach())
-        self.log("train/step_size", self.model.step_size.detach())
-        self.log("train/energy", energies.detach().sum(-1).mean())
-        return loss
+    # ---- training: the energy-descent regimes compute the loss --------------------------------------
 
     def parameter_groups(self) -> list[dict[str, Any]]:
         """α trains with its own learning-rate multiplier (the scheduler scales every group alike)."""

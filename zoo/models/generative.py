@@ -10,21 +10,22 @@ picks one answer per puzzle among the samples: the value head, a majority vote, 
 
 from __future__ import annotations
 
-from typing import Any, Literal, Sequence
+from typing import Any, ClassVar, Literal, Sequence
 
 import torch
 from torch import Tensor, nn
 
 from triton_kernels import gaussian_latent
 from zoo.budget import Budget
-from zoo.metrics import verified
-from zoo.models.base import Thought
-from zoo.models.recursive import RecursiveNet, RecursiveReasoner
-from zoo.regimes import VariationalRecursion
-from zoo.registry import register_family
 from zoo.errors import ZooError
+from zoo.metrics import verified
+from zoo.models.recursive import RecursiveNet, RecursiveReasoner, State, SupervisionStep
+from zoo.models.thought import Exploration
+from zoo.models.training import TrainingSettings
+from zoo.regimes import Regime, VariationalRecursion
+from zoo.registry import register_family
 
-Noise = Literal["learned", "zero_mean", "none"]
+Noise = Literal["learned", "zero_mean", "none"]  # "none": as trained before the DeepSupervision regime swap
 Selector = Literal["value", "vote", "oracle"]
 LOGVAR_RANGE = (-10.0, 4.0)
 
@@ -68,23 +69,30 @@ class GenerativeNet(RecursiveNet):
 class GenerativeRecursiveReasoner(RecursiveReasoner):
     """GRAM-style stochastic recursive reasoner.
 
+    Trained with VariationalRecursion it samples its transitions (the point of the family); trained with
+    DeepSupervision it is the deterministic ablation: no noise in training or thinking, so its N samples are
+    N copies of one answer.
+
     Args:
         task, width, depth, mixer, heads, expansion, cycles, latent_updates: see RecursiveReasoner
             (`cycles` transitions per supervision step, the last with gradients; `latent_updates` = K).
-        regime: variational deep supervision (β, KL balance, posterior on/off).
-        noise: "learned" (GRAM), "zero_mean" (ε ~ N(0, noise_std²), an ablation) or "none" (deterministic).
+        regime: VariationalRecursion (β, KL balance, posterior on/off) or DeepSupervision (no noise).
+        noise: "learned" (GRAM's prior) or "zero_mean" (ε ~ N(0, noise_std²), an ablation); "none" is kept
+            so models saved with it load (use the DeepSupervision regime instead).
         noise_std: σ of the zero-mean ablation.
         selection: how one answer is chosen among samples: "value", "vote", or "oracle" (the task's
             verifier; it sees whether answers are right, so report it as an oracle).
-        Other arguments: see ReasoningFamily.
+        eval_budgets, training: see RecursiveReasoner.
     """
 
-    draws_samples = True
+    capabilities: ClassVar[frozenset[str]] = frozenset({"supervision_step", "latent_posterior", "value_head"})
+    training_defaults: ClassVar[TrainingSettings] = TrainingSettings(lr=1e-3, ema_decay=0.995)
+    selections: ClassVar[tuple[str, ...]] = ("value", "vote", "oracle")
 
     def __init__(
         self,
         task: dict[str, Any],
-        regime: VariationalRecursion | None = None,
+        regime: Regime | None = None,
         width: int = 128,
         depth: int = 2,
         mixer: Literal["mlp", "attention"] = "mlp",
@@ -96,25 +104,24 @@ class GenerativeRecursiveReasoner(RecursiveReasoner):
         noise_std: float = 0.5,
         selection: Selector = "value",
         eval_budgets: Sequence[int | str] = ("16x1", "16x5", "16x20"),
-        lr: float = 1e-3,
-        weight_decay: float = 0.1,
-        betas: tuple[float, float] = (0.9, 0.95),
-        warmup_steps: int = 100,
-        lr_min_ratio: float = 1.0,
-        ema_decay: float = 0.995,
+        **training: Any,
     ) -> None:
         if noise not in ("learned", "zero_mean", "none"):
-            raise ZooError(f"noise must be 'learned', 'zero_mean' or 'none', got {noise!r}", key="noise")
-        if selection not in ("value", "vote", "oracle"):
-            raise ZooError(f"selection must be 'value', 'vote' or 'oracle', got {selection!r}", key="selection")
+            raise ZooError(f"noise must be 'learned' or 'zero_mean', got {noise!r}", key="noise")
+        if selection not in self.selections:
+            raise ZooError(f"selection must be one of {', '.join(self.selections)}, got {selection!r}", key="selection")
         super().__init__(
-            task, regime if regime is not None else VariationalRecursion(), width, depth, mixer, heads, expansion,
-            cycles, latent_updates, eval_budgets, lr, weight_decay, betas, warmup_steps, lr_min_ratio, ema_decay,
+            task, regime, width=width, depth=depth, mixer=mixer, heads=heads, expansion=expansion, cycles=cycles,
+            latent_updates=latent_updates, eval_budgets=eval_budgets, **training,
         )
-        if not isinstance(self.regime, VariationalRecursion):
-            raise ZooError(
-                f"{type(self).__name__} trains with VariationalRecursion, got {type(self.regime).__name__}", key="regime"
-            )
+
+    @classmethod
+    def default_regime(cls) -> Regime:
+        return VariationalRecursion()
+
+    @property
+    def draws_samples(self) -> bool:  # type: ignore[override]
+        return isinstance(self.regime, VariationalRecursion) and self.hparams.noise != "none"
 
     def build_model(self) -> GenerativeNet:
         hp = self.hparams
@@ -125,10 +132,9 @@ class GenerativeRecursiveReasoner(RecursiveReasoner):
     def _noise(self, model: GenerativeNet, u: Tensor, target: Tensor | None) -> tuple[Tensor, Tensor]:
         """ε [B, L, D] for the state u and its KL [B] against the prior (zeros without a posterior)."""
         no_kl = u.new_zeros(u.shape[0])
-        kind = self.hparams.noise
-        if kind == "none":
+        if not self.draws_samples:
             return torch.zeros_like(u), no_kl
-        if kind == "zero_mean":
+        if self.hparams.noise == "zero_mean":
             logvar = torch.full_like(u, 2.0 * float(torch.tensor(self.hparams.noise_std).log()))
             return gaussian_latent(torch.zeros_like(u), logvar)[0], no_kl
         mu_p, logvar_p = model.prior_params(u)
@@ -143,91 +149,52 @@ class GenerativeRecursiveReasoner(RecursiveReasoner):
         epsilon, kl = self._noise(model, u, target)
         return u + epsilon, l, kl
 
-    def generative_step(
-        self, model: GenerativeNet, x: Tensor, h: Tensor, l: Tensor, target: Tensor | None
-    ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]:
-        """One supervision step: `cycles` transitions, gradients through the last.
+    def supervision_step(self, model: GenerativeNet, x: Tensor, state: State, target: Tensor | None = None) -> SupervisionStep:
+        """One supervision step: `cycles` transitions of the state (h, l) [B, L, D], gradients through the last.
 
-        x, h, l: [B, L, D]; target: [B, L] tokens when the posterior is used, else None.
-        Returns (h, l) detached, logits [B, L, V], halting logits [B], value logits [B], KL [B].
+        `target` [B, L] (training with a posterior): the noise comes from the posterior, and the KL is returned.
         """
+        h, l = state
         with torch.no_grad():
             for _ in range(self.hparams.cycles - 1):
                 h, l, _ = self._transition(model, x, h, l, target)
         h, l, kl = self._transition(model, x, h, l, target)
         logits, halt_logits = model.read(h)
-        return h.detach(), l.detach(), logits, halt_logits, model.value(h), kl
-
-    # ---- training ----------------------------------------------------------------------------------
-
-    def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
-        carry = self._refresh_carry(batch)
-        target = carry["targets"] if self.regime.posterior else None
-        x = self.model.embed_inputs(carry["inputs"])
-        h, l, logits, halt_logits, value_logits, kl = self.generative_step(self.model, x, carry["y"], carry["z"], target)
-        valid = verified(self.task, carry["inputs"], logits.argmax(-1).detach())
-        loss, stats = self.regime.variational_loss(logits, carry["targets"], halt_logits, kl, value_logits, valid)
-        steps = carry["steps"] + 1
-        halted = self.regime.halted(halt_logits.detach(), steps)
-        self._carry = {**carry, "y": h, "z": l, "steps": steps, "halted": halted}
-        self.log("train/loss", loss, prog_bar=True)
-        for name, value in stats.items():
-            self.log(f"train/{name}", value)
-        return loss
+        return SupervisionStep((h.detach(), l.detach()), logits, halt_logits, model.value(h), kl)
 
     # ---- thinking ----------------------------------------------------------------------------------
 
     @torch.no_grad()
-    def _sample(self, inputs: Tensor, budget: Budget) -> tuple[Tensor, Tensor]:
-        """Candidates [S, N, B, L] and their value logits [S, N, B] from N prior samples of S steps."""
+    def explore(self, inputs: Tensor, budget: Budget) -> Exploration:
+        """N prior samples of S supervision steps on puzzles [B, L]; candidates are rated by the value head."""
         model = self.inference_model
         batch, cells = inputs.shape
         starts = inputs.repeat(budget.samples, 1)  # [N·B, L], sample-major
         x = model.embed_inputs(starts)
-        h, l = model.initial_state(*starts.shape)
-        answers, values = [], []
+        state = model.initial_state(*starts.shape)
+        answers, values, halts = [], [], []
         for _ in range(budget.steps):
-            h, l, logits, _, value_logits, _ = self.generative_step(model, x, h, l, None)
-            answers.append(logits.argmax(-1))
-            values.append(value_logits)
+            step = self.supervision_step(model, x, state)
+            state = step.state
+            answers.append(step.logits.argmax(-1))
+            values.append(step.value_logits)
+            halts.append(step.halt_logits)
         shape = (budget.steps, budget.samples, batch)
-        return torch.stack(answers).view(*shape, cells), torch.stack(values).view(shape)
+        return Exploration(
+            candidates=torch.stack(answers).view(*shape, cells),
+            logits=step.logits.view(budget.samples, batch, cells, -1),
+            scores=torch.stack(values).view(shape),
+            halt_logits=torch.stack(halts).view(shape),
+        )
 
-    def select(self, inputs: Tensor, candidates: Tensor, values: Tensor) -> Tensor:
-        """One answer per puzzle among samples. inputs [B, L], candidates [N, B, L], values [N, B] -> [B, L]."""
-        samples, batch, _ = candidates.shape
+    def choose(self, inputs: Tensor, candidates: Tensor, scores: Tensor) -> Tensor:
+        """One sample per puzzle: candidates [N, B, L], value logits [N, B] -> index [B]."""
         how = self.hparams.selection
-        score = values.clone()
+        score = scores.clone()
         if how == "vote":
             same = (candidates[:, None] == candidates[None]).all(-1)  # [N, N, B]
-            score = same.sum(1).float() + torch.sigmoid(values) * 0.5  # votes; the value breaks ties
+            score = same.sum(1).float() + torch.sigmoid(scores) * 0.5  # votes; the value breaks ties
         elif how == "oracle":
             valid = torch.stack([verified(self.task, inputs, candidate) for candidate in candidates])
-            score = valid.float() + torch.sigmoid(values) * 0.5
-        best = score.argmax(0)
-        return candidates[best, torch.arange(batch, device=candidates.device)]
-
-    def think(self, inputs: Tensor, budget: Budget | int) -> Thought:
-        """Sample `budget.samples` recursions of `budget.steps` steps on puzzles [B, L]; select per step."""
-        budget = Budget.of(budget)
-        candidates, values = self._sample(inputs, budget)
-        trail = torch.stack([self.select(inputs, candidates[s], values[s]) for s in range(budget.steps)])
-        return Thought(answer=trail[-1], logits=torch.empty(0), trail=trail, candidates=candidates, candidate_scores=values)
-
-    def answers_per_budget(self, inputs: Tensor, budgets: Sequence[Budget]) -> dict[str, Tensor]:
-        """One sampling run at the most steps and samples asked for; each budget selects among its first samples."""
-        largest = Budget(max(b.steps for b in budgets), max(b.samples for b in budgets))
-        candidates, values = self._sample(inputs, largest)
-        return {
-            b.label: self.select(inputs, candidates[b.steps - 1, : b.samples], values[b.steps - 1, : b.samples])
-            for b in budgets
-        }
-
-    def samples_per_budget(self, inputs: Tensor, budgets: Sequence[Budget]) -> dict[str, Tensor]:
-        """All N sampled answers [N, B, L] at each budget with N > 1."""
-        sampled = [b for b in budgets if b.samples > 1]
-        if not sampled:
-            return {}
-        candidates, _ = self._sample(inputs, Budget(max(b.steps for b in sampled), max(b.samples for b in sampled)))
-        return {b.label: candidates[b.steps - 1, : b.samples] for b in sampled}
-
+            score = valid.float() + torch.sigmoid(scores) * 0.5
+        return score.argmax(0)

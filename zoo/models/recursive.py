@@ -7,17 +7,22 @@ logits and a halting logit from `y`. The budget of `think` is the number of supe
 
 from __future__ import annotations
 
-from typing import Any, Literal, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal, Sequence
 
 import torch
 from torch import Tensor, nn
 
 from zoo.budget import Budget
-from zoo.models.base import ReasoningFamily, Thought
-from zoo.nn import ReasoningNet
-from zoo.regimes import DeepSupervision, instantiate_regime
-from zoo.registry import register_family
 from zoo.errors import ZooError
+from zoo.models.base import ReasoningFamily
+from zoo.models.thought import Exploration
+from zoo.models.training import TrainingSettings
+from zoo.nn import ReasoningNet
+from zoo.regimes import DeepSupervision, Regime
+from zoo.registry import register_family
+
+State = tuple[Tensor, Tensor]
 
 
 class RecursiveNet(nn.Module):
@@ -66,13 +71,33 @@ class RecursiveNet(nn.Module):
         return self.answer_head(y), self.halt_head(y.mean(dim=1)).squeeze(-1)
 
 
+@dataclass
+class SupervisionStep:
+    """What one supervision step gives a regime.
+
+    Attributes:
+        state: the family's state after the step, detached (tensors [B, L, D]).
+        logits: [B, L, V] answer logits read from the state.
+        halt_logits: [B] halting head.
+        value_logits: [B] value head (families with one).
+        kl: [B] KL of the posterior against the prior, summed over cells (families with a latent posterior, when
+            a target was given; zeros otherwise).
+    """
+
+    state: State
+    logits: Tensor
+    halt_logits: Tensor
+    value_logits: Tensor | None = None
+    kl: Tensor | None = None
+
+
 @register_family
 class RecursiveReasoner(ReasoningFamily):
     """TRM-style deterministic recursive reasoner trained with deep supervision.
 
     Args:
         task: task spec (linked from the data module in recipes).
-        regime: deep-supervision settings.
+        regime: how it is trained (default DeepSupervision).
         width: hidden width D.
         depth: blocks in the shared network.
         mixer: "mlp" (MLP-mixer; fixed-size grids) or "attention".
@@ -80,16 +105,17 @@ class RecursiveReasoner(ReasoningFamily):
         expansion: feed-forward width multiple.
         cycles: T, cycles per supervision step (the last with gradients).
         latent_updates: n, latent updates per cycle.
-        Other arguments: see `ReasoningFamily`.
+        eval_budgets: supervision-step budgets measured in validation and test.
+        training: optimiser, schedule and EMA settings (see `TrainingSettings`).
     """
 
-    # The carry: puzzles in flight across batches with their (y, z) states; resumed runs continue it.
-    training_state_attributes = ("_carry",)
+    capabilities: ClassVar[frozenset[str]] = frozenset({"supervision_step"})
+    training_defaults: ClassVar[TrainingSettings] = TrainingSettings(lr=1e-4, ema_decay=0.999)
 
     def __init__(
         self,
         task: dict[str, Any],
-        regime: DeepSupervision | None = None,
+        regime: Regime | None = None,
         width: int = 128,
         depth: int = 2,
         mixer: Literal["mlp", "attention"] = "mlp",
@@ -98,24 +124,21 @@ class RecursiveReasoner(ReasoningFamily):
         cycles: int = 3,
         latent_updates: int = 6,
         eval_budgets: Sequence[int | str] = (1, 2, 4, 8, 16),
-        lr: float = 1e-4,
-        weight_decay: float = 0.1,
-        betas: tuple[float, float] = (0.9, 0.95),
-        warmup_steps: int = 100,
-        lr_min_ratio: float = 1.0,
-        ema_decay: float = 0.999,
+        **training: Any,
     ) -> None:
-        super().__init__(task, eval_budgets, lr, weight_decay, betas, warmup_steps, lr_min_ratio, ema_decay)
+        super().__init__(task, regime, eval_budgets, **training)
         if cycles < 1 or latent_updates < 1:
             raise ZooError(
                 f"cycles and latent_updates must be >= 1, got {cycles} and {latent_updates}",
                 key="cycles" if cycles < 1 else "latent_updates",
             )
-        self.regime = instantiate_regime(regime) if regime is not None else DeepSupervision()
-        self._save_hparams(self.regime)
+        self._save_hparams()
         self.model = self.build_model()
         self._init_ema()
-        self._carry: dict[str, Tensor] | None = None
+
+    @classmethod
+    def default_regime(cls) -> Regime:
+        return DeepSupervision()
 
     def build_model(self) -> RecursiveNet:
         hp = self.hparams
@@ -125,74 +148,35 @@ class RecursiveReasoner(ReasoningFamily):
 
     # ---- one supervision step ----------------------------------------------------------------------
 
-    def supervision_step(
-        self, model: RecursiveNet, x: Tensor, y: Tensor, z: Tensor
-    ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        """Advance (y, z) [B, L, D] by one supervision step given embedded inputs x [B, L, D].
-
-        Returns (y, z) detached for the next step, logits [B, L, V] and halting logits [B].
-        """
+    def supervision_step(self, model: RecursiveNet, x: Tensor, state: State, target: Tensor | None = None) -> SupervisionStep:
+        """Advance the state (y, z) [B, L, D] by one supervision step given embedded inputs x [B, L, D]:
+        `cycles - 1` cycles without gradients, the last with them. (`target` is for families with a posterior.)"""
         cycles, updates = self.hparams.cycles, self.hparams.latent_updates
+        y, z = state
         with torch.no_grad():
             for _ in range(cycles - 1):
                 y, z = model.cycle(x, y, z, updates)
         y, z = model.cycle(x, y, z, updates)
         logits, halt_logits = model.read(y)
-        return y.detach(), z.detach(), logits, halt_logits
+        return SupervisionStep((y.detach(), z.detach()), logits, halt_logits)
 
     @torch.no_grad()
-    def think(self, inputs: Tensor, budget: Budget | int) -> Thought:
-        """Run `budget.steps` supervision steps on puzzles [B, L]; no early halting (the trail keeps every step)."""
-        budget = Budget.of(budget)
+    def explore(self, inputs: Tensor, budget: Budget) -> Exploration:
+        """`budget.steps` supervision steps on puzzles [B, L], no early halting (every step is kept)."""
         if budget.samples != 1:
             raise ZooError(
-                "RecursiveReasoner is deterministic: a budget of several samples has nothing to sample", key="budgets"
+                f"{type(self).__name__} is deterministic: a budget of several samples has nothing to sample", key="budgets"
             )
         model = self.inference_model
         x = model.embed_inputs(inputs)
-        y, z = model.initial_state(*inputs.shape)
-        trail, halts = [], []
+        state = model.initial_state(*inputs.shape)
+        answers, halts = [], []
         for _ in range(budget.steps):
-            y, z, logits, halt_logits = self.supervision_step(model, x, y, z)
-            trail.append(logits.argmax(-1))
-            halts.append(halt_logits)
-        return Thought(answer=trail[-1], logits=logits, trail=torch.stack(trail), halt_logits=torch.stack(halts))
-
-    # ---- training with a persistent carry ----------------------------------------------------------
-
-    def _refresh_carry(self, batch: dict[str, Tensor]) -> dict[str, Tensor]:
-        """Replace halted samples of the carry with fresh puzzles from `batch` (all of them at the start)."""
-        inputs, targets = batch["inputs"], batch["targets"]
-        carry = self._carry
-        if carry is None or carry["inputs"].shape != inputs.shape:
-            y, z = self.model.initial_state(*inputs.shape)
-            halted = torch.ones(inputs.shape[0], dtype=torch.bool, device=inputs.device)
-            steps = torch.zeros_like(halted, dtype=torch.long)
-            carry = {"inputs": inputs, "targets": targets, "y": y, "z": z, "steps": steps, "halted": halted}
-        fresh = carry["halted"]
-        y0, z0 = self.model.initial_state(*inputs.shape)
-        per_cell = fresh[:, None]
-        per_state = fresh[:, None, None]
-        return {
-            "inputs": torch.where(per_cell, inputs, carry["inputs"]),
-            "targets": torch.where(per_cell, targets, carry["targets"]),
-            "y": torch.where(per_state, y0, carry["y"]),
-            "z": torch.where(per_state, z0, carry["z"]),
-            "steps": torch.where(fresh, 0, carry["steps"]),
-            "halted": fresh,
-        }
-
-    def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
-        carry = self._refresh_carry(batch)
-        x = self.model.embed_inputs(carry["inputs"])
-        y, z, logits, halt_logits = self.supervision_step(self.model, x, carry["y"], carry["z"])
-        loss, stats = self.regime.loss(logits, carry["targets"], halt_logits)
-        steps = carry["steps"] + 1
-        halted = self.regime.halted(halt_logits.detach(), steps)
-        self._carry = {**carry, "y": y, "z": z, "steps": steps, "halted": halted}
-        self.log("train/loss", loss, prog_bar=True)
-        for name, value in stats.items():
-            self.log(f"train/{name}", value)
-        if halted.any():
-            self.log("train/steps_at_halt", steps[halted].float().mean())
-        return loss
+            step = self.supervision_step(model, x, state)
+            state = step.state
+            answers.append(step.logits.argmax(-1))
+            halts.append(step.halt_logits)
+        halt_logits = torch.stack(halts)[:, None]  # [S, 1, B]
+        return Exploration(
+            candidates=torch.stack(answers)[:, None], logits=step.logits[None], scores=halt_logits, halt_logits=halt_logits
+        )

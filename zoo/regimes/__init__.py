@@ -1,8 +1,11 @@
 """Training regimes: the objective (and any data corruption) a family is trained with."""
 
-from zoo.regimes.base import Regime, instantiate_regime
+from zoo.regimes.base import CAPABILITIES, Regime, check_pairing, instantiate_regime, missing_capabilities
 from zoo.regimes.deep_supervision import DeepSupervision
-from zoo.regimes.energy_descent import EnergyDescent
+from zoo.regimes.energy_descent import EnergyDescent, TruncatedEnergyDescent
 from zoo.regimes.variational import VariationalRecursion
 
-__all__ = ["DeepSupervision", "EnergyDescent", "Regime", "VariationalRecursion", "instantiate_regime"]
+__all__ = [
+    "CAPABILITIES", "DeepSupervision", "EnergyDescent", "Regime", "TruncatedEnergyDescent", "VariationalRecursion",
+    "check_pairing", "instantiate_regime", "missing_capabilities",
+]

@@ -2,12 +2,14 @@
 
 Each optimizer step is one *supervision step*: the family advances a persistent per-sample carry by one
 step, the answer read from it is scored, and the carry is detached before the next step. A halting head
-learns to predict whether the current answer is already exactly right, so inference can stop early.
+learns to predict whether the current answer is already exactly right, so inference can stop early. A
+sample that halts (or reaches `max_steps`) is replaced by a fresh puzzle of the next batch.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -16,6 +18,12 @@ from torch import Tensor
 from zoo.errors import ZooError
 from zoo.regimes.base import Regime
 from zoo.registry import register_regime
+
+if TYPE_CHECKING:
+    from zoo.models.base import ReasoningFamily
+    from zoo.models.recursive import SupervisionStep
+
+Carry = dict[str, Tensor]
 
 
 @register_regime
@@ -30,6 +38,10 @@ class DeepSupervision(Regime):
         halt_loss_weight: weight of the halting head's binary cross-entropy next to the answer loss.
     """
 
+    requires: ClassVar[tuple[str, ...]] = ("supervision_step",)
+    # The carry: puzzles in flight across batches with their states; resumed runs continue it.
+    state_attributes: ClassVar[tuple[str, ...]] = ("_carry",)
+
     max_steps: int = 16
     halt_exploration: float = 0.1
     halt_loss_weight: float = 0.5
@@ -41,6 +53,54 @@ class DeepSupervision(Regime):
             raise ZooError(
                 f"halt_exploration is a probability, got {self.halt_exploration}", key="regime.init_args.halt_exploration"
             )
+
+    # ---- the training step -------------------------------------------------------------------------
+
+    def training_loss(self, family: ReasoningFamily, batch: dict[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
+        carry = self.refresh_carry(family, batch)
+        x = family.model.embed_inputs(carry["inputs"])
+        step = family.supervision_step(family.model, x, (carry["y"], carry["z"]), self.posterior_target(carry))
+        loss, stats = self.step_loss(family, carry, step)
+        steps = carry["steps"] + 1
+        halted = self.halted(step.halt_logits.detach(), steps)
+        family.regime_state["_carry"] = {**carry, "y": step.state[0], "z": step.state[1], "steps": steps, "halted": halted}
+        if halted.any():
+            stats["steps_at_halt"] = steps[halted].float().mean()
+        return loss, stats
+
+    def posterior_target(self, carry: Carry) -> Tensor | None:
+        """The target a family's posterior may see in training (none: deep supervision trains without one)."""
+        return None
+
+    def step_loss(self, family: ReasoningFamily, carry: Carry, step: SupervisionStep) -> tuple[Tensor, dict[str, Tensor]]:
+        return self.loss(step.logits, carry["targets"], step.halt_logits)
+
+    def refresh_carry(self, family: ReasoningFamily, batch: dict[str, Tensor]) -> Carry:
+        """The carry with halted samples replaced by fresh puzzles from `batch` (all of them at the start).
+
+        Keys: inputs, targets [B, L]; y, z [B, L, D] (the family's state); steps [B] taken so far; halted [B].
+        """
+        inputs, targets = batch["inputs"], batch["targets"]
+        carry = family.regime_state.get("_carry")
+        if carry is None or carry["inputs"].shape != inputs.shape:
+            y, z = family.model.initial_state(*inputs.shape)
+            halted = torch.ones(inputs.shape[0], dtype=torch.bool, device=inputs.device)
+            steps = torch.zeros_like(halted, dtype=torch.long)
+            carry = {"inputs": inputs, "targets": targets, "y": y, "z": z, "steps": steps, "halted": halted}
+        fresh = carry["halted"]
+        y0, z0 = family.model.initial_state(*inputs.shape)
+        per_cell = fresh[:, None]
+        per_state = fresh[:, None, None]
+        return {
+            "inputs": torch.where(per_cell, inputs, carry["inputs"]),
+            "targets": torch.where(per_cell, targets, carry["targets"]),
+            "y": torch.where(per_state, y0, carry["y"]),
+            "z": torch.where(per_state, z0, carry["z"]),
+            "steps": torch.where(fresh, 0, carry["steps"]),
+            "halted": fresh,
+        }
+
+    # ---- the objective -----------------------------------------------------------------------------
 
     def loss(self, logits: Tensor, targets: Tensor, halt_logits: Tensor) -> tuple[Tensor, dict[str, Tensor]]:
         """Answer cross-entropy plus halting BCE against "the whole answer is exactly right".

@@ -1,22 +1,28 @@
 """Energy descent (EBT style): train an energy landscape by unrolling the descent that thinks with it.
 
 The loss is the cross-entropy of the prediction after each descent step (or the last), backpropagated
-through the unrolled steps (second order: the descent direction is itself a gradient of the energy). The
-regularisers that made "thinking longer" work in the EBT paper are options here: a random step count, a
-random step size per position, Langevin noise on the logits, and a replay buffer of final predictions
-used as warm starts.
+through the unrolled steps (second order: the descent direction is itself a gradient of the energy).
+`TruncatedEnergyDescent` keeps the graph through the last step only. The regularisers that made "thinking
+longer" work in the EBT paper are options here: a random step count, a random step size per position,
+Langevin noise on the logits, and a replay buffer of final predictions used as warm starts.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import torch
+import torch.nn.functional as F
+from torch import Tensor
 
 from zoo.errors import ZooError
 from zoo.regimes.base import Regime
 from zoo.registry import register_regime
+from zoo.tasks.base import FIRST_SYMBOL_TOKEN
+
+if TYPE_CHECKING:
+    from zoo.models.base import ReasoningFamily
 
 
 @register_regime
@@ -35,13 +41,16 @@ class EnergyDescent(Regime):
             (1.0 disables).
         noise_scale: σ of Langevin noise added to the logits before the softmax of each training step.
         clip: clamp of the per-element change before scaling by α (None: no clamp).
-        truncate: keep the graph through the last step only (earlier steps are detached).
         loss_on: "all" (mean cross-entropy over steps) or "last".
         replay_size: FIFO buffer of final predictions (0 disables); replayed examples start from their
             stored logits instead of noise.
         replay_fraction: fraction of each batch taken from the buffer once it is full enough.
         init_scale: standard deviation of the random initial logits.
     """
+
+    requires: ClassVar[tuple[str, ...]] = ("energy_descent",)
+    # FIFO buffer of final predictions, replayed as warm starts; resumed runs continue it.
+    state_attributes: ClassVar[tuple[str, ...]] = ("_replay",)
 
     steps: int = 4
     random_steps: bool = True
@@ -52,7 +61,6 @@ class EnergyDescent(Regime):
     random_step_size: float = 2.0
     noise_scale: float = 0.1
     clip: float | None = None
-    truncate: bool = False
     loss_on: Literal["all", "last"] = "all"
     replay_size: int = 0
     replay_fraction: float = 0.5
@@ -88,3 +96,76 @@ class EnergyDescent(Regime):
         if spread == 1.0:
             return None
         return torch.empty(shape, device=device).uniform_(1.0 / spread, spread)
+
+    @classmethod
+    def upgrade(cls, settings: dict[str, Any]) -> tuple[type[Regime], dict[str, Any]]:
+        """Models saved before truncation became its own regime wrote `truncate: true|false` here."""
+        truncate = settings.pop("truncate", False)
+        return (TruncatedEnergyDescent if truncate else cls), settings
+
+    def keeps_graph(self, step: int, steps: int) -> bool:
+        """Whether the loss backpropagates through descent step `step` of `steps` (all of them: a full unroll)."""
+        return True
+
+    # ---- the training step -------------------------------------------------------------------------
+
+    def training_loss(self, family: ReasoningFamily, batch: dict[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
+        inputs, targets = batch["inputs"], batch["targets"]
+        logits = family.initial_logits(inputs.shape[0], inputs.device)
+        inputs, targets, logits, replayed = self._with_replay(family, inputs, targets, logits)
+        blank = inputs < FIRST_SYMBOL_TOKEN
+        symbols = targets[blank] - FIRST_SYMBOL_TOKEN
+        step_size = family.model.step_size.clamp(min=1e-4)
+        scale = self.step_scale(inputs.shape, inputs.device)
+        step_size = step_size if scale is None else step_size * scale
+        steps = self.step_count()
+        losses = []
+        for step in range(steps):
+            with_graph = self.keeps_graph(step, steps)
+            if not with_graph:
+                logits = logits.detach()
+            energies, probs, grad = family.energy_and_grad(family.model, inputs, logits, self.noise_scale, with_graph)
+            logits = family.descend(logits, probs, grad, step_size)
+            losses.append(F.cross_entropy(logits[blank].float(), symbols))
+        loss = torch.stack(losses).mean() if self.loss_on == "all" else losses[-1]
+        self._remember(family, inputs[replayed:], targets[replayed:], logits[replayed:])
+        stats = {
+            "last_step_loss": losses[-1].detach(),
+            "step_size": family.model.step_size.detach(),
+            "energy": energies.detach().sum(-1).mean(),
+        }
+        return loss, stats
+
+    def _with_replay(
+        self, family: ReasoningFamily, inputs: Tensor, targets: Tensor, logits: Tensor
+    ) -> tuple[Tensor, Tensor, Tensor, int]:
+        """Swap the first rows of the batch for buffered (puzzle, target, final logits); returns how many."""
+        buffer = family.regime_state.get("_replay")
+        count = int(self.replay_fraction * inputs.shape[0])
+        if self.replay_size == 0 or buffer is None or buffer["inputs"].shape[0] < count or count == 0:
+            return inputs, targets, logits, 0
+        pick = torch.randperm(buffer["inputs"].shape[0], device=inputs.device)[:count]
+        inputs = torch.cat([buffer["inputs"][pick], inputs[count:]])
+        targets = torch.cat([buffer["targets"][pick], targets[count:]])
+        logits = torch.cat([buffer["logits"][pick], logits[count:]])
+        return inputs, targets, logits, count
+
+    def _remember(self, family: ReasoningFamily, inputs: Tensor, targets: Tensor, logits: Tensor) -> None:
+        """Push final predictions into the FIFO replay buffer."""
+        if self.replay_size == 0:
+            return
+        fresh = {"inputs": inputs, "targets": targets, "logits": logits.detach()}
+        buffer = family.regime_state.get("_replay")
+        if buffer is not None:
+            fresh = {key: torch.cat([buffer[key], value]) for key, value in fresh.items()}
+        family.regime_state["_replay"] = {key: value[-self.replay_size:] for key, value in fresh.items()}
+
+
+@register_regime
+@dataclass
+class TruncatedEnergyDescent(EnergyDescent):
+    """Energy descent that backpropagates through the last step only (earlier steps are detached): first
+    order, cheaper, and the official EBT System-2 training setting. Settings: see EnergyDescent."""
+
+    def keeps_graph(self, step: int, steps: int) -> bool:
+        return step == steps - 1

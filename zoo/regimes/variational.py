@@ -9,13 +9,19 @@ so different samples can land on different valid answers. The halting head and v
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
 
 import torch.nn.functional as F
 from torch import Tensor
 
 from zoo.errors import ZooError
-from zoo.regimes.deep_supervision import DeepSupervision
+from zoo.metrics import verified
+from zoo.regimes.deep_supervision import Carry, DeepSupervision
 from zoo.registry import register_regime
+
+if TYPE_CHECKING:
+    from zoo.models.base import ReasoningFamily
+    from zoo.models.recursive import SupervisionStep
 
 
 @register_regime
@@ -31,6 +37,8 @@ class VariationalRecursion(DeepSupervision):
         max_steps, halt_exploration, halt_loss_weight: see DeepSupervision.
     """
 
+    requires: ClassVar[tuple[str, ...]] = ("supervision_step", "latent_posterior", "value_head")
+
     beta: float = 0.1
     kl_balance: float = 0.8
     posterior: bool = True
@@ -43,6 +51,13 @@ class VariationalRecursion(DeepSupervision):
                 f"need beta >= 0 and kl_balance in [0, 1], got beta={self.beta}, kl_balance={self.kl_balance}",
                 key="regime.init_args.beta",
             )
+
+    def posterior_target(self, carry: Carry) -> Tensor | None:
+        return carry["targets"] if self.posterior else None
+
+    def step_loss(self, family: ReasoningFamily, carry: Carry, step: SupervisionStep) -> tuple[Tensor, dict[str, Tensor]]:
+        valid = verified(family.task, carry["inputs"], step.logits.argmax(-1).detach())
+        return self.variational_loss(step.logits, carry["targets"], step.halt_logits, step.kl, step.value_logits, valid)
 
     def variational_loss(
         self, logits: Tensor, targets: Tensor, halt_logits: Tensor, kl: Tensor, value_logits: Tensor, valid: Tensor

@@ -27,6 +27,8 @@ PAD_TOKEN = 0
 BLANK_TOKEN = 1
 #: token of symbol ``k`` is ``k + SYMBOL_OFFSET``
 SYMBOL_OFFSET = 1
+#: the token of symbol 1, the first token that is a symbol
+FIRST_SYMBOL_TOKEN = 1 + SYMBOL_OFFSET
 
 _REGISTRY: dict[str, type["Task"]] = {}
 
