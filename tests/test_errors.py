@@ -87,7 +87,7 @@ CASES = {
     "eval bad budget": (["eval", "{ckpt}", "--budgets", "1,two"], ["'two'", "--budgets"]),
     "eval zero budget": (["eval", "{ckpt}", "--budgets", "0"], ["steps >= 1", "--budgets"]),
     "eval seed": (["eval", "{ckpt}", "--seed", "-1"], ["--seed", "-1"]),
-    "eval selection": (["eval", "{ckpt}", "--selection", "vote"], ["no selection", "--selection"]),
+    "eval selection": (["eval", "{ckpt}", "--selection", "vote"], ["cannot select by 'vote'", "--selection"]),
     "eval missing model": (["eval", "{root}/missing.ckpt"], ["no folder or file at", "missing.ckpt"]),
     "export missing": (["export", "{root}/missing.ckpt", "{root}/out"], ["missing.ckpt"]),
     "export into a file": (["export", "{ckpt}", "{root}/a-file"], ["a-file is a file"]),

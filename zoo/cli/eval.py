@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from zoo import hub
+from zoo import hub, registry
 from zoo.budget import parse_budgets
 from zoo.cli.report import ArgumentParser, at_least_one
 from zoo.errors import ZooError
@@ -43,6 +43,11 @@ def device_of(text: str) -> torch.device:
     return device
 
 
+def selection_choices() -> list[str]:
+    """Every way a registered family can choose among samples."""
+    return sorted({name for family in registry.families() for name in family.selections})
+
+
 def run(words: list[str]) -> None:
     parser = ArgumentParser(
         prog="zoo eval",
@@ -57,8 +62,10 @@ def run(words: list[str]) -> None:
     parser.add_argument("--batch-size", type=at_least_one, default=256, help="puzzles thought about at once (default 256)")
     parser.add_argument("--out", type=Path, default=None, help="directory for results.json and the plot (default: beside a .ckpt, "
                         "MODEL/eval for a folder, ./eval/ORG--NAME for a repo id)")
-    parser.add_argument("--selection", choices=("value", "vote", "oracle", "puzzle", "cell"), default=None,
-                        help="how a sampling family picks one answer among samples (oracle = the task's verifier)")
+    parser.add_argument("--selection", choices=selection_choices(), default=None,
+                        help="how a sampling family picks one answer among samples: "
+                        + "; ".join(f"{f.__name__}: {', '.join(f.selections)}" for f in registry.families() if f.selections)
+                        + " (oracle = the task's verifier)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args, extra = parser.parse_known_args(words)
     if args.seed < 0:
@@ -69,8 +76,11 @@ def run(words: list[str]) -> None:
     budgets = parse_budgets(args.budgets) if args.budgets else model.eval_budgets
     task = evaluation_task(model, overrides)
     if args.selection is not None:
-        if "selection" not in model.hparams:
-            raise ZooError(f"{type(model).__name__} has no selection among samples; leave --selection out", key="selection")
+        if args.selection not in model.selections:
+            choices = ", ".join(model.selections) or "none: it does not sample"
+            raise ZooError(
+                f"{type(model).__name__} cannot select by {args.selection!r} (it selects by {choices})", key="selection"
+            )
         model.hparams.selection = args.selection
     check_memory(model, budgets, min(args.batch_size, args.count))
     started = time.monotonic()

@@ -30,7 +30,7 @@ from zoo.data import TaskDataModule, check_settings, task_for_generation
 from zoo.errors import DamagedFileError, ZooError
 from zoo.files import write_text
 from zoo.models import ReasoningFamily
-from zoo.regimes import Regime
+from zoo.regimes import Regime, check_pairing
 from zoo.results import ResultsWriter
 
 # A family's `regime` argument takes any registered Regime subclass, named by class_path in recipes.
@@ -118,12 +118,27 @@ class ZooCLI(LightningCLI):
             check_settings(**{key: value for key, value in data.items() if key not in ("task", "cache_dir")})
         except ZooError as error:
             raise error.under("data") from None
+        self._check_pairing(config.get("model"))
         accelerator = str(config.get("trainer", {}).get("accelerator", "auto")).lower()
         if accelerator in ("gpu", "cuda") and not torch.cuda.is_available():
             raise ZooError(
                 f"trainer.accelerator is {accelerator!r} but this machine has no CUDA device: use cpu (or auto)",
                 key="trainer.accelerator",
             )
+
+    @staticmethod
+    def _check_pairing(model: Any) -> None:
+        """A family and a regime that cannot train together are refused here, before anything is built."""
+        family = getattr(model, "class_path", None)
+        regime = getattr(getattr(getattr(model, "init_args", None), "regime", None), "class_path", None)
+        if family is None:
+            return
+        family_cls = registry.family(family)
+        regime_cls = registry.regime(regime) if regime is not None else type(family_cls.default_regime())
+        try:
+            check_pairing(family_cls, regime_cls)
+        except ZooError as error:
+            raise error.under("model.init_args") from None
 
     def _parse_ckpt_path(self) -> None:
         """Read `--ckpt_path` safely; never merge the checkpoint's settings into the config.

@@ -60,10 +60,10 @@ def check_pairing(family: type, regime: type[Regime]) -> None:
     """Refuse training `family` with `regime` when the family lacks a capability the regime needs."""
     missing = missing_capabilities(family, regime)
     if missing:
-        needs = "; ".join(f"{name}: {CAPABILITIES.get(name, name)}" for name in missing)
+        needs = "; ".join(f"{name} (a family that {CAPABILITIES.get(name, name)})" for name in missing)
         can = ", ".join(registry.name_of(r) for r in registry.regimes() if not missing_capabilities(family, r)) or "none"
         raise ZooError(
-            f"{family.__name__} cannot be trained with {regime.__name__}, which needs a family that {needs}; "
+            f"{family.__name__} cannot be trained with {regime.__name__}, which needs the capability {needs}; "
             f"{family.__name__} trains with: {can}",
             key="regime",
         )
