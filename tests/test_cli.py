@@ -107,3 +107,15 @@ def test_checkpoint_of_another_family_is_refused(tmp_path: Path, capsys: pytest.
         "--trainer.default_root_dir", str(tmp_path / "b"), "--ckpt_path", str(checkpoint_path),
     )
     assert re.search("holds an EnergyTransformer model, but a RecursiveReasoner is expected here.*same family", printed), printed
+
+
+def test_help_lists_every_verb(capsys: pytest.CaptureFixture[str]) -> None:
+    from zoo.cli import LIGHTNING_VERBS, VERBS, ZOO_VERBS
+
+    assert set(VERBS) == {*LIGHTNING_VERBS, *ZOO_VERBS}
+    with pytest.raises(SystemExit) as done:
+        run_zoo("--help")
+    printed = capsys.readouterr().out
+    assert done.value.code == 0 and "Lightning Trainer" not in printed
+    for verb, what in VERBS.items():
+        assert f"  {verb:<9} {what}" in printed

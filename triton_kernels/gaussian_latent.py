@@ -20,7 +20,7 @@ from __future__ import annotations
 import torch
 from torch.autograd.function import once_differentiable
 
-from . import _dispatch
+from . import _checks, _dispatch, _launch, _reference_common
 from ._dispatch import tl
 
 OP = "gaussian_latent"
@@ -135,15 +135,15 @@ def _gaussian_bwd_kernel(
             tl.store(dlq_ptr + offs, dlq.to(dlq_ptr.dtype.element_ty), mask=m)
 
 
-_fwd = _dispatch.Kernel(
+_fwd = _launch.Kernel(
     _gaussian_fwd_kernel,
-    configs=_dispatch.warps_configs(8, 16, 32),
+    configs=_launch.warps_configs(8, 16, 32),
     key=["D", "HAS_P", "ROWS", "BLOCK_D"],
     do_not_specialize=["seed"],
 )
-_bwd = _dispatch.Kernel(
+_bwd = _launch.Kernel(
     _gaussian_bwd_kernel,
-    configs=_dispatch.warps_configs(8, 16, 32),
+    configs=_launch.warps_configs(8, 16, 32),
     key=["D", "HAS_P", "HAS_DZ", "HAS_DK", "NEED_Q", "NEED_P", "ROWS", "BLOCK_D"],
     do_not_specialize=["seed"],
 )
@@ -163,11 +163,11 @@ def _plan(shape):
 
 def _launch_fwd(mq, lq, mp, lp, seed):
     N, D = _plan(mq.shape)
-    z = _dispatch.empty(mq.shape, mq.dtype, mq.device)
-    kl = _dispatch.empty(mq.shape[:-1], mq.dtype, mq.device)
+    z = _launch.empty(mq.shape, mq.dtype, mq.device)
+    kl = _launch.empty(mq.shape[:-1], mq.dtype, mq.device)
     if mq.numel() == 0:
         return z, kl.zero_()
-    plan = _dispatch.row_plan(N, D, gpu_tile_elems=_GPU_TILE_ELEMS)
+    plan = _launch.row_plan(N, D, gpu_tile_elems=_GPU_TILE_ELEMS)
     has_p = mp is not None
     _fwd[(plan.grid,)](
         mq,
@@ -191,13 +191,13 @@ def _launch_bwd(dz, dk, mq, lq, mp, lp, seed, w_q, w_p, need_q, need_p):
     N, D = _plan(mq.shape)
     has_p = mp is not None
     need_p = need_p and has_p and dk is not None
-    dmq = _dispatch.empty(mq.shape, mq.dtype, mq.device) if need_q else None
-    dlq = _dispatch.empty(mq.shape, mq.dtype, mq.device) if need_q else None
-    dmp = _dispatch.empty(mq.shape, mq.dtype, mq.device) if need_p else None
-    dlp = _dispatch.empty(mq.shape, mq.dtype, mq.device) if need_p else None
+    dmq = _launch.empty(mq.shape, mq.dtype, mq.device) if need_q else None
+    dlq = _launch.empty(mq.shape, mq.dtype, mq.device) if need_q else None
+    dmp = _launch.empty(mq.shape, mq.dtype, mq.device) if need_p else None
+    dlp = _launch.empty(mq.shape, mq.dtype, mq.device) if need_p else None
     if mq.numel() == 0:
         return dmq, dlq, dmp, dlp
-    plan = _dispatch.row_plan(N, D, gpu_tile_elems=_GPU_TILE_ELEMS)
+    plan = _launch.row_plan(N, D, gpu_tile_elems=_GPU_TILE_ELEMS)
     _bwd[(plan.grid,)](
         dz if dz is not None else mq,
         dk if dk is not None else mq,
@@ -264,14 +264,14 @@ class _GaussianLatent(torch.autograd.Function):
 
 
 def _validate(mu_q, logvar_q, mu_p, logvar_p, balance):
-    _dispatch.check_tensors(OP, ("mu_q", "logvar_q"), (mu_q, logvar_q))
+    _checks.check_tensors(OP, ("mu_q", "logvar_q"), (mu_q, logvar_q))
     if (mu_p is None) != (logvar_p is None):
         raise ValueError(f"{OP}: pass both mu_p and logvar_p for the prior, or neither for N(0, I).")
     if mu_p is not None:
-        _dispatch.check_tensors(OP, ("mu_q", "mu_p", "logvar_p"), (mu_q, mu_p, logvar_p))
+        _checks.check_tensors(OP, ("mu_q", "mu_p", "logvar_p"), (mu_q, mu_p, logvar_p))
     if balance is None:
         return 1.0, 1.0
-    b = _dispatch.check_scale(OP, "balance", balance)
+    b = _checks.check_scale(OP, "balance", balance)
     if b > 1:
         raise ValueError(f"{OP}: balance must be in [0, 1], got {b}.")
     return 1.0 - b, b
@@ -301,7 +301,7 @@ def gaussian_latent(
         unused ``kl`` costs one value per row and contributes nothing to the backward.
     """
     w_q, w_p = _validate(mu_q, logvar_q, mu_p, logvar_p, balance)
-    seed = _dispatch.resolve_seed(OP, seed)
+    seed = _checks.resolve_seed(OP, seed)
     tensors = (mu_q, logvar_q) if mu_p is None else (mu_q, logvar_q, mu_p, logvar_p)
     if not _dispatch.use_triton(OP, *tensors):
         return _reference(mu_q, logvar_q, mu_p, logvar_p, seed, balance)
@@ -317,12 +317,12 @@ def _kl(mq, lq, mp, lp):
 
 def _reference(mu_q, logvar_q, mu_p, logvar_p, seed, balance):
     dtype = mu_q.dtype
-    ct = _dispatch.compute_dtype(dtype)
+    ct = _reference_common.compute_dtype(dtype)
     mq, lq = mu_q.to(ct), logvar_q.to(ct)
     mp = lp = None
     if mu_p is not None:
         mp, lp = mu_p.to(ct), logvar_p.to(ct)
-    eps = _dispatch.reference_noise(mu_q.shape, seed, mu_q.device).to(ct)
+    eps = _reference_common.reference_noise(mu_q.shape, seed, mu_q.device).to(ct)
     z = mq + (0.5 * lq).exp() * eps
     if balance is None:
         kl = _kl(mq, lq, mp, lp)
@@ -343,5 +343,5 @@ def gaussian_latent_reference(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Pure-PyTorch :func:`gaussian_latent`; ε from ``torch.randn`` seeded with ``seed`` (not Philox)."""
     _validate(mu_q, logvar_q, mu_p, logvar_p, balance)
-    seed = _dispatch.resolve_seed(OP, seed)
+    seed = _checks.resolve_seed(OP, seed)
     return _reference(mu_q, logvar_q, mu_p, logvar_p, seed, balance)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch.autograd.function import once_differentiable
 
-from . import _dispatch
+from . import _checks, _dispatch, _launch, _reference_common
 from ._dispatch import tl
 
 OP = "langevin_step"
@@ -113,15 +113,15 @@ def _langevin_bwd_kernel(
         tl.store(dalpha_ptr + rows, -acc, mask=row_ok)
 
 
-_fwd = _dispatch.Kernel(
+_fwd = _launch.Kernel(
     _langevin_fwd_kernel,
-    configs=_dispatch.warps_configs(8, 16, 32),
+    configs=_launch.warps_configs(8, 16, 32),
     key=["ROWS", "BLOCK_D", "ALPHA_MODE", "HAS_NOISE", "HAS_CLIP"],
     do_not_specialize=["seed"],
 )
-_bwd = _dispatch.Kernel(
+_bwd = _launch.Kernel(
     _langevin_bwd_kernel,
-    configs=_dispatch.warps_configs(4, 8, 16),
+    configs=_launch.warps_configs(4, 8, 16),
     key=["D", "ROWS", "BLOCK_D", "NEED_DG", "NEED_DALPHA"],
 )
 
@@ -130,13 +130,13 @@ _bwd = _dispatch.Kernel(
 # launchers and autograd
 
 
-def _launch_fwd(y, g, alpha: _dispatch.StepRows, sigma: float, clip: float | None, seed: int):
-    out = _dispatch.empty(y.shape, y.dtype, y.device)
+def _launch_fwd(y, g, alpha: _launch.StepRows, sigma: float, clip: float | None, seed: int):
+    out = _launch.empty(y.shape, y.dtype, y.device)
     if y.numel() == 0:
         return out
     D = y.shape[-1]
     N = y.numel() // D
-    rows, block_d = _dispatch.elementwise_tile(N, D)
+    rows, block_d = _launch.elementwise_tile(N, D)
     grid = ((N + rows - 1) // rows, (D + block_d - 1) // block_d)
     _fwd[grid](
         y,
@@ -159,16 +159,16 @@ def _launch_fwd(y, g, alpha: _dispatch.StepRows, sigma: float, clip: float | Non
     return out
 
 
-def _launch_bwd(w, g, alpha: _dispatch.StepRows, clip, need_dg: bool, need_dalpha: bool):
+def _launch_bwd(w, g, alpha: _launch.StepRows, clip, need_dg: bool, need_dalpha: bool):
     D = g.shape[-1]
     N = g.numel() // D if D else 0
-    dg = _dispatch.empty(g.shape, g.dtype, g.device) if need_dg else None
-    dalpha = _dispatch.empty((N,), torch.float32, g.device) if need_dalpha else None
+    dg = _launch.empty(g.shape, g.dtype, g.device) if need_dg else None
+    dalpha = _launch.empty((N,), torch.float32, g.device) if need_dalpha else None
     if g.numel() == 0:
         if dalpha is not None:
             dalpha.zero_()
         return dg, dalpha
-    plan = _dispatch.row_plan(N, D)
+    plan = _launch.row_plan(N, D)
     _bwd[(plan.grid,)](
         w,
         g,
@@ -193,7 +193,7 @@ class _LangevinStep(torch.autograd.Function):
     @staticmethod
     def forward(ctx, y, g, alpha_t, alpha_value, sigma, clip, seed):
         y_c, g_c = y.contiguous(), g.contiguous()
-        rows = _dispatch.step_rows(OP, alpha_t if alpha_t is not None else alpha_value, y_c)
+        rows = _launch.step_rows(OP, alpha_t if alpha_t is not None else alpha_value, y_c)
         out = _launch_fwd(y_c, g_c, rows, sigma, clip, seed)
         ctx.save_for_backward(g_c)
         ctx.rows, ctx.clip, ctx.alpha_t, ctx.lead = rows, clip, alpha_t, y.shape[:-1]
@@ -212,7 +212,7 @@ class _LangevinStep(torch.autograd.Function):
         if need_dg or need_da:
             dg, da_rows = _launch_bwd(w.contiguous(), g_c, ctx.rows, ctx.clip, need_dg, need_da)
             if need_da:
-                da = _dispatch.step_size_grad(da_rows, ctx.alpha_t, ctx.lead)
+                da = _launch.step_size_grad(da_rows, ctx.alpha_t, ctx.lead)
         dy = w if ctx.needs_input_grad[0] else None
         return dy, dg, da, None, None, None, None
 
@@ -222,10 +222,10 @@ class _LangevinStep(torch.autograd.Function):
 
 
 def _validate(y, grad, step_size, noise_scale, clip) -> tuple[float, float | None]:
-    _dispatch.check_tensors(OP, ("y", "grad"), (y, grad))
-    _dispatch.check_step_size(OP, step_size, y)
-    sigma = _dispatch.check_scale(OP, "noise_scale", noise_scale)
-    c = None if clip is None else _dispatch.check_scale(OP, "clip", clip, positive=True)
+    _checks.check_tensors(OP, ("y", "grad"), (y, grad))
+    _checks.check_step_size(OP, step_size, y)
+    sigma = _checks.check_scale(OP, "noise_scale", noise_scale)
+    c = None if clip is None else _checks.check_scale(OP, "clip", clip, positive=True)
     return sigma, c
 
 
@@ -253,7 +253,7 @@ def langevin_step(
         (first order only).
     """
     sigma, c = _validate(y, grad, step_size, noise_scale, clip)
-    seed = _dispatch.resolve_seed(OP, seed) if sigma > 0 else 0
+    seed = _checks.resolve_seed(OP, seed) if sigma > 0 else 0
     if not _dispatch.use_triton(OP, y, grad):
         return _reference(y, grad, step_size, sigma, c, seed)
     alpha_t = step_size if isinstance(step_size, torch.Tensor) else None
@@ -262,17 +262,17 @@ def langevin_step(
 
 
 def _reference(y, grad, step_size, sigma, clip, seed):
-    ct = _dispatch.compute_dtype(y.dtype)
+    ct = _reference_common.compute_dtype(y.dtype)
     g = grad.to(ct)
     if clip is not None:
         g = g.clamp(-clip, clip)
     if isinstance(step_size, torch.Tensor):
-        a = _dispatch.step_size_view(OP, step_size, y.shape[:-1]).to(device=y.device, dtype=ct)
+        a = _checks.step_size_view(OP, step_size, y.shape[:-1]).to(device=y.device, dtype=ct)
     else:
         a = float(step_size)
     out = y.to(ct) - a * g
     if sigma > 0:
-        out = out + sigma * _dispatch.reference_noise(y.shape, seed, y.device).to(ct)
+        out = out + sigma * _reference_common.reference_noise(y.shape, seed, y.device).to(ct)
     return out.to(y.dtype)
 
 
@@ -289,5 +289,5 @@ def langevin_step_reference(
     ε comes from ``torch.randn`` with a generator seeded by ``seed``, not from the kernels' Philox stream.
     """
     sigma, c = _validate(y, grad, step_size, noise_scale, clip)
-    seed = _dispatch.resolve_seed(OP, seed) if sigma > 0 else 0
+    seed = _checks.resolve_seed(OP, seed) if sigma > 0 else 0
     return _reference(y, grad, step_size, sigma, c, seed)

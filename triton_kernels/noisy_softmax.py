@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 from torch.autograd.function import once_differentiable
 
-from . import _dispatch
+from . import _checks, _dispatch, _launch, _reference_common
 from ._dispatch import tl
 
 OP = "noisy_softmax"
@@ -166,56 +166,56 @@ def _stash_only_for_float32(configs, named_args, **kwargs):
     return [c for c in configs if not c.kwargs.get("STASH", False)]
 
 
-_fwd_tile = _dispatch.Kernel(
+_fwd_tile = _launch.Kernel(
     _softmax_fwd_tile_kernel,
-    configs=_dispatch.warps_configs(8, 16, 32),
+    configs=_launch.warps_configs(8, 16, 32),
     key=["D", "HAS_NOISE", "ROWS", "BLOCK_D"],
     do_not_specialize=["seed"],
 )
-_fwd_loop = _dispatch.Kernel(
+_fwd_loop = _launch.Kernel(
     _softmax_fwd_loop_kernel,
-    configs=_dispatch.loop_configs(stash=True),
+    configs=_launch.loop_configs(stash=True),
     key=["D", "HAS_NOISE"],
     prune=_stash_only_for_float32,
     interp={"STASH": False},
     do_not_specialize=["seed"],
 )
-_bwd_tile = _dispatch.Kernel(
-    _softmax_bwd_tile_kernel, configs=_dispatch.warps_configs(4, 8, 16), key=["D", "ROWS", "BLOCK_D"]
+_bwd_tile = _launch.Kernel(
+    _softmax_bwd_tile_kernel, configs=_launch.warps_configs(4, 8, 16), key=["D", "ROWS", "BLOCK_D"]
 )
-_bwd_loop = _dispatch.Kernel(_softmax_bwd_loop_kernel, configs=_dispatch.loop_configs(), key=["D"])
+_bwd_loop = _launch.Kernel(_softmax_bwd_loop_kernel, configs=_launch.loop_configs(), key=["D"])
 
 
 def _launch_fwd(x: torch.Tensor, sigma: float, seed: int) -> torch.Tensor:
-    p = _dispatch.empty(x.shape, x.dtype, x.device)
+    p = _launch.empty(x.shape, x.dtype, x.device)
     if x.numel() == 0:
         return p
     D = x.shape[-1]
     N = x.numel() // D
     G = (D + 3) // 4
-    plan = _dispatch.row_plan(N, D)
+    plan = _launch.row_plan(N, D)
     if plan.single:
         _fwd_tile[(plan.grid,)](
             x, p, N, D, G, seed, sigma, HAS_NOISE=sigma > 0, ROWS=plan.rows, BLOCK_D=plan.block_d
         )
     else:
-        grid = _dispatch.persistent_grid(N, x.device)
-        _fwd_loop[grid](x, p, N, D, G, seed, sigma, HAS_NOISE=sigma > 0, interp_meta=_dispatch.interp_loop_meta())
+        grid = _launch.persistent_grid(N, x.device)
+        _fwd_loop[grid](x, p, N, D, G, seed, sigma, HAS_NOISE=sigma > 0, interp_meta=_launch.interp_loop_meta())
     return p
 
 
 def _launch_bwd(p: torch.Tensor, dp: torch.Tensor) -> torch.Tensor:
-    dx = _dispatch.empty(p.shape, p.dtype, p.device)
+    dx = _launch.empty(p.shape, p.dtype, p.device)
     if p.numel() == 0:
         return dx
     D = p.shape[-1]
     N = p.numel() // D
-    plan = _dispatch.row_plan(N, D)
+    plan = _launch.row_plan(N, D)
     if plan.single:
         _bwd_tile[(plan.grid,)](p, dp, dx, N, D, ROWS=plan.rows, BLOCK_D=plan.block_d)
     else:
-        grid = _dispatch.persistent_grid(N, p.device)
-        _bwd_loop[grid](p, dp, dx, N, D, interp_meta=_dispatch.interp_loop_meta())
+        grid = _launch.persistent_grid(N, p.device)
+        _bwd_loop[grid](p, dp, dx, N, D, interp_meta=_launch.interp_loop_meta())
     return dx
 
 
@@ -237,8 +237,8 @@ class _NoisySoftmax(torch.autograd.Function):
 
 
 def _validate(logits, noise_scale) -> float:
-    _dispatch.check_tensors(OP, ("logits",), (logits,))
-    return _dispatch.check_scale(OP, "noise_scale", noise_scale)
+    _checks.check_tensors(OP, ("logits",), (logits,))
+    return _checks.check_scale(OP, "noise_scale", noise_scale)
 
 
 def noisy_softmax(logits: torch.Tensor, noise_scale: float = 0.0, seed: int | None = None) -> torch.Tensor:
@@ -253,17 +253,17 @@ def noisy_softmax(logits: torch.Tensor, noise_scale: float = 0.0, seed: int | No
         Probabilities ``[..., V]`` in ``logits``' dtype, differentiable in ``logits`` (first order).
     """
     sigma = _validate(logits, noise_scale)
-    seed = _dispatch.resolve_seed(OP, seed) if sigma > 0 else 0
+    seed = _checks.resolve_seed(OP, seed) if sigma > 0 else 0
     if not _dispatch.use_triton(OP, logits):
         return _reference(logits, sigma, seed)
     return _NoisySoftmax.apply(logits, sigma, seed)
 
 
 def _reference(logits, sigma, seed):
-    ct = _dispatch.compute_dtype(logits.dtype)
+    ct = _reference_common.compute_dtype(logits.dtype)
     z = logits.to(ct)
     if sigma > 0:
-        z = z + sigma * _dispatch.reference_noise(logits.shape, seed, logits.device).to(ct)
+        z = z + sigma * _reference_common.reference_noise(logits.shape, seed, logits.device).to(ct)
     return torch.softmax(z, dim=-1).to(logits.dtype)
 
 
@@ -272,5 +272,5 @@ def noisy_softmax_reference(
 ) -> torch.Tensor:
     """Pure-PyTorch :func:`noisy_softmax`; ε from ``torch.randn`` seeded with ``seed`` (not Philox)."""
     sigma = _validate(logits, noise_scale)
-    seed = _dispatch.resolve_seed(OP, seed) if sigma > 0 else 0
+    seed = _checks.resolve_seed(OP, seed) if sigma > 0 else 0
     return _reference(logits, sigma, seed)

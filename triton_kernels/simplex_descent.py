@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 from torch.autograd.function import once_differentiable
 
-from . import _dispatch
+from . import _checks, _dispatch, _launch, _reference_common
 from ._dispatch import tl
 
 OP = "simplex_descent"
@@ -226,33 +226,33 @@ def _simplex_bwd_loop_kernel(
                 tl.store(dp_ptr + base + cols, (h * gs - g * hp).to(dp_ptr.dtype.element_ty), mask=m)
 
 
-_TILE_CONFIGS = _dispatch.warps_configs(4, 8, 16)
-_fwd_tile = _dispatch.Kernel(
+_TILE_CONFIGS = _launch.warps_configs(4, 8, 16)
+_fwd_tile = _launch.Kernel(
     _simplex_fwd_tile_kernel, configs=_TILE_CONFIGS, key=["D", "ALPHA_MODE", "HAS_CLIP", "ROWS", "BLOCK_D"]
 )
-_fwd_loop = _dispatch.Kernel(
-    _simplex_fwd_loop_kernel, configs=_dispatch.loop_configs(), key=["D", "ALPHA_MODE", "HAS_CLIP"]
+_fwd_loop = _launch.Kernel(
+    _simplex_fwd_loop_kernel, configs=_launch.loop_configs(), key=["D", "ALPHA_MODE", "HAS_CLIP"]
 )
-_bwd_tile = _dispatch.Kernel(
+_bwd_tile = _launch.Kernel(
     _simplex_bwd_tile_kernel,
     configs=_TILE_CONFIGS,
     key=["D", "ALPHA_MODE", "HAS_CLIP", "NEED_DPG", "NEED_DALPHA", "ROWS", "BLOCK_D"],
 )
-_bwd_loop = _dispatch.Kernel(
+_bwd_loop = _launch.Kernel(
     _simplex_bwd_loop_kernel,
-    configs=_dispatch.loop_configs(),
+    configs=_launch.loop_configs(),
     key=["D", "ALPHA_MODE", "HAS_CLIP", "NEED_DPG", "NEED_DALPHA"],
 )
 
 
-def _launch_fwd(logits, probs, grad_probs, alpha: _dispatch.StepRows, clip):
+def _launch_fwd(logits, probs, grad_probs, alpha: _launch.StepRows, clip):
     D = logits.shape[-1]
     N = logits.numel() // D if D else 0
-    out = _dispatch.empty(logits.shape, logits.dtype, logits.device)
-    s = _dispatch.empty((N,), torch.float32, logits.device)
+    out = _launch.empty(logits.shape, logits.dtype, logits.device)
+    s = _launch.empty((N,), torch.float32, logits.device)
     if logits.numel() == 0:
         return out, s.zero_()
-    plan = _dispatch.row_plan(N, D)
+    plan = _launch.row_plan(N, D)
     args = (
         logits,
         probs,
@@ -269,20 +269,20 @@ def _launch_fwd(logits, probs, grad_probs, alpha: _dispatch.StepRows, clip):
     if plan.single:
         _fwd_tile[(plan.grid,)](*args, **meta, ROWS=plan.rows, BLOCK_D=plan.block_d)
     else:
-        grid = _dispatch.persistent_grid(N, logits.device)
-        _fwd_loop[grid](*args, **meta, interp_meta=_dispatch.interp_loop_meta())
+        grid = _launch.persistent_grid(N, logits.device)
+        _fwd_loop[grid](*args, **meta, interp_meta=_launch.interp_loop_meta())
     return out, s
 
 
-def _launch_bwd(w, probs, grad_probs, s, alpha: _dispatch.StepRows, clip, need_pg: bool, need_da: bool):
+def _launch_bwd(w, probs, grad_probs, s, alpha: _launch.StepRows, clip, need_pg: bool, need_da: bool):
     D = probs.shape[-1]
     N = probs.numel() // D if D else 0
-    dp = _dispatch.empty(probs.shape, probs.dtype, probs.device) if need_pg else None
-    dg = _dispatch.empty(probs.shape, probs.dtype, probs.device) if need_pg else None
-    da = _dispatch.empty((N,), torch.float32, probs.device) if need_da else None
+    dp = _launch.empty(probs.shape, probs.dtype, probs.device) if need_pg else None
+    dg = _launch.empty(probs.shape, probs.dtype, probs.device) if need_pg else None
+    da = _launch.empty((N,), torch.float32, probs.device) if need_da else None
     if probs.numel() == 0:
         return dp, dg, (da.zero_() if da is not None else None)
-    plan = _dispatch.row_plan(N, D)
+    plan = _launch.row_plan(N, D)
     args = (
         w,
         probs,
@@ -301,8 +301,8 @@ def _launch_bwd(w, probs, grad_probs, s, alpha: _dispatch.StepRows, clip, need_p
     if plan.single:
         _bwd_tile[(plan.grid,)](*args, **meta, ROWS=plan.rows, BLOCK_D=plan.block_d)
     else:
-        grid = _dispatch.persistent_grid(N, probs.device)
-        _bwd_loop[grid](*args, **meta, interp_meta=_dispatch.interp_loop_meta())
+        grid = _launch.persistent_grid(N, probs.device)
+        _bwd_loop[grid](*args, **meta, interp_meta=_launch.interp_loop_meta())
     return dp, dg, da
 
 
@@ -310,7 +310,7 @@ class _SimplexDescent(torch.autograd.Function):
     @staticmethod
     def forward(ctx, logits, probs, grad_probs, alpha_t, alpha_value, clip):
         l_c, p_c, g_c = logits.contiguous(), probs.contiguous(), grad_probs.contiguous()
-        rows = _dispatch.step_rows(OP, alpha_t if alpha_t is not None else alpha_value, l_c)
+        rows = _launch.step_rows(OP, alpha_t if alpha_t is not None else alpha_value, l_c)
         out, s = _launch_fwd(l_c, p_c, g_c, rows, clip)
         ctx.save_for_backward(p_c, g_c)
         ctx.s, ctx.rows, ctx.clip, ctx.alpha_t, ctx.lead = s, rows, clip, alpha_t, logits.shape[:-1]
@@ -329,7 +329,7 @@ class _SimplexDescent(torch.autograd.Function):
         if need_pg or need_da:
             dp, dg, da_rows = _launch_bwd(w.contiguous(), p_c, g_c, ctx.s, ctx.rows, ctx.clip, need_pg, need_da)
             if need_da:
-                da = _dispatch.step_size_grad(da_rows, ctx.alpha_t, ctx.lead)
+                da = _launch.step_size_grad(da_rows, ctx.alpha_t, ctx.lead)
         return (
             w if ctx.needs_input_grad[0] else None,
             dp if ctx.needs_input_grad[1] else None,
@@ -341,9 +341,9 @@ class _SimplexDescent(torch.autograd.Function):
 
 
 def _validate(logits, probs, grad_probs, step_size, clip) -> float | None:
-    _dispatch.check_tensors(OP, ("logits", "probs", "grad_probs"), (logits, probs, grad_probs))
-    _dispatch.check_step_size(OP, step_size, logits)
-    return None if clip is None else _dispatch.check_scale(OP, "clip", clip, positive=True)
+    _checks.check_tensors(OP, ("logits", "probs", "grad_probs"), (logits, probs, grad_probs))
+    _checks.check_step_size(OP, step_size, logits)
+    return None if clip is None else _checks.check_scale(OP, "clip", clip, positive=True)
 
 
 def simplex_descent(
@@ -375,13 +375,13 @@ def simplex_descent(
 
 
 def _reference(logits, probs, grad_probs, step_size, clip):
-    ct = _dispatch.compute_dtype(logits.dtype)
+    ct = _reference_common.compute_dtype(logits.dtype)
     p, g = probs.to(ct), grad_probs.to(ct)
     v = p * (g - (p * g).sum(-1, keepdim=True))
     if clip is not None:
         v = v.clamp(-clip, clip)
     if isinstance(step_size, torch.Tensor):
-        a = _dispatch.step_size_view(OP, step_size, logits.shape[:-1]).to(device=logits.device, dtype=ct)
+        a = _checks.step_size_view(OP, step_size, logits.shape[:-1]).to(device=logits.device, dtype=ct)
     else:
         a = float(step_size)
     return (logits.to(ct) - a * v).to(logits.dtype)

@@ -23,14 +23,19 @@ def describe_machine() -> str:
     return f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}"
 
 
-def format_table(results: dict[str, Any]) -> str:
-    """Text table: budget, verified exact match, and coverage and diversity where measured."""
+def format_table(results: dict[str, Any], markdown: bool = False) -> str:
+    """The per-budget table of a results.json: budget, verified exact match, and coverage and diversity where
+    measured; aligned text for a terminal, or Markdown for a model card."""
     columns = [name for name in ("exact_match", "coverage", "diversity") if name in results]
-    lines = [f"{'budget':>8}" + "".join(f"  {name.replace('_', ' '):>11}" for name in columns)]
-    for label in results["exact_match"]:
-        cells = [results[name].get(label) for name in columns]
-        lines.append(f"{label:>8}" + "".join(f"  {'':>11}" if v is None else f"  {v:>11.3f}" for v in cells))
-    return "\n".join(lines)
+    header = ["budget" + (" (steps x samples)" if markdown else ""), *(name.replace("_", " ") for name in columns)]
+    rows = [
+        [label, *("" if results[name].get(label) is None else f"{results[name][label]:.3f}" for name in columns)]
+        for label in results["exact_match"]
+    ]
+    if markdown:
+        return "\n".join(["| " + " | ".join(header) + " |", "|---|" + "---|" * len(columns)] +
+                         ["| " + " | ".join(row) + " |" for row in rows])
+    return "\n".join("".join(f"{cell:>{8 if i == 0 else 13}}" for i, cell in enumerate(row)) for row in [header, *rows])
 
 
 def plot_budget_curve(exact_match: dict[str, float], path: Path, title: str) -> None:

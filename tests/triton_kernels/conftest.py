@@ -15,7 +15,7 @@ import torch
 
 HAS_CUDA = torch.cuda.is_available()
 
-from triton_kernels import _dispatch  # noqa: E402
+from triton_kernels import _dispatch, _launch  # noqa: E402
 
 
 def kernel_device() -> str | None:
@@ -60,7 +60,7 @@ def nan_allocations(monkeypatch):
     def empty(shape, dtype, device):
         return torch.full(tuple(shape), float("nan"), dtype=dtype, device=device)
 
-    monkeypatch.setattr(_dispatch, "empty", empty)
+    monkeypatch.setattr(_launch, "empty", empty)
 
 
 @pytest.fixture(params=["tile", "loop"])
@@ -69,9 +69,9 @@ def tiling(request, monkeypatch) -> str:
     columns by the row kernels, and 32-column blocks for the elementwise ones."""
     if request.param == "loop":
         for prefix in ("GPU", "INTERP"):
-            monkeypatch.setattr(_dispatch, f"{prefix}_TILE_MAX", 16)
-            monkeypatch.setattr(_dispatch, f"{prefix}_LOOP_BLOCK", 16)
-            monkeypatch.setattr(_dispatch, f"{prefix}_TILE_ELEMS", 32)
+            monkeypatch.setattr(_launch, f"{prefix}_TILE_MAX", 16)
+            monkeypatch.setattr(_launch, f"{prefix}_LOOP_BLOCK", 16)
+            monkeypatch.setattr(_launch, f"{prefix}_TILE_ELEMS", 32)
     return request.param
 
 

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import triton_kernels as tk
-from triton_kernels import _dispatch
+from triton_kernels import _checks, _dispatch, _launch
 
 
 def _noisy_step(device="cpu"):
@@ -108,25 +108,25 @@ def test_step_size_forms():
     y = torch.zeros(2, 3, 4)
     lead = y.shape[:-1]
     for ok in (torch.tensor(1.0), torch.ones(2, 3), torch.ones(2, 3, 1), torch.ones(3, 1), torch.ones(1)):
-        assert _dispatch.step_size_view("op", ok, lead).dim() <= 3
+        assert _checks.step_size_view("op", ok, lead).dim() <= 3
     for bad in (torch.ones(3), torch.ones(2, 3, 4), torch.ones(2, 1, 3, 1), torch.ones(4, 1)):
         with pytest.raises(ValueError, match="not per row"):
-            _dispatch.step_size_view("op", bad, lead)
+            _checks.step_size_view("op", bad, lead)
     with pytest.raises(TypeError, match="floating point"):
         tk.langevin_step(y, y, torch.ones(2, 3, dtype=torch.int64))
 
 
 def test_seeds():
-    assert _dispatch.resolve_seed("op", np.int64(5)) == 5
-    assert _dispatch.resolve_seed("op", torch.tensor(6)) == 6
-    assert _dispatch.resolve_seed("op", 2**63 - 1) == 2**63 - 1
+    assert _checks.resolve_seed("op", np.int64(5)) == 5
+    assert _checks.resolve_seed("op", torch.tensor(6)) == 6
+    assert _checks.resolve_seed("op", 2**63 - 1) == 2**63 - 1
     for bad, err in ((True, TypeError), (1.0, TypeError), ("1", TypeError), (-1, ValueError), (2**63, ValueError)):
         with pytest.raises(err):
-            _dispatch.resolve_seed("op", bad)
+            _checks.resolve_seed("op", bad)
     torch.manual_seed(0)
-    a = _dispatch.resolve_seed("op", None)
+    a = _checks.resolve_seed("op", None)
     torch.manual_seed(0)
-    assert a == _dispatch.resolve_seed("op", None)
+    assert a == _checks.resolve_seed("op", None)
 
 
 def test_noise_free_calls_leave_the_global_generator_alone():
@@ -140,7 +140,7 @@ def test_noise_free_calls_leave_the_global_generator_alone():
 
 def test_row_plan_covers_every_row():
     for n, d in ((1, 1), (3, 5), (1000, 7), (2, 50277), (5, 70000)):
-        plan = _dispatch.row_plan(n, d)
+        plan = _launch.row_plan(n, d)
         assert plan.grid * plan.rows >= n and plan.block_d % 4 == 0
         assert plan.single == (plan.block_d >= d)
 

@@ -9,7 +9,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from triton_kernels import _dispatch, langevin_step, langevin_step_reference
+from triton_kernels import _launch, langevin_step, langevin_step_reference
 
 SHAPES = [(1,), (7,), (3, 5), (2, 3, 33), (4, 1), (2, 1030)]
 
@@ -95,8 +95,8 @@ def test_noise_does_not_depend_on_the_tiles(forced, monkeypatch):
     y, g = _inputs((3, 70), forced)
     big = langevin_step(y, g, 0.2, noise_scale=1.0, seed=9)
     for prefix in ("GPU", "INTERP"):
-        monkeypatch.setattr(_dispatch, f"{prefix}_TILE_ELEMS", 16)
-    assert _dispatch.elementwise_tile(3, 70) == (1, 16)
+        monkeypatch.setattr(_launch, f"{prefix}_TILE_ELEMS", 16)
+    assert _launch.elementwise_tile(3, 70) == (1, 16)
     assert torch.equal(langevin_step(y, g, 0.2, noise_scale=1.0, seed=9), big)
 
 

@@ -8,7 +8,7 @@ import warnings
 import pytest
 import torch
 
-from triton_kernels import _dispatch, noisy_softmax, noisy_softmax_reference
+from triton_kernels import _launch, noisy_softmax, noisy_softmax_reference
 
 # the package re-exports the function under the module's name, so fetch the module itself
 noisy_softmax_module = importlib.import_module("triton_kernels.noisy_softmax")
@@ -82,9 +82,9 @@ def test_noise_seeded_and_standard_normal(forced):
 def test_chunked_rows_draw_the_same_noise_as_tiles(forced, kt, monkeypatch, stash):
     x = _logits((3, 45), forced)
     tile = noisy_softmax(x, 0.8, seed=6)
-    monkeypatch.setattr(_dispatch, "INTERP_TILE_MAX", 16)
-    monkeypatch.setattr(_dispatch, "INTERP_LOOP_BLOCK", 16)
-    monkeypatch.setattr(_dispatch, "GPU_TILE_MAX", 16)
+    monkeypatch.setattr(_launch, "INTERP_TILE_MAX", 16)
+    monkeypatch.setattr(_launch, "INTERP_LOOP_BLOCK", 16)
+    monkeypatch.setattr(_launch, "GPU_TILE_MAX", 16)
     # the GPU autotuner picks STASH itself (float32 only); the interpreter runs what it is told
     monkeypatch.setitem(noisy_softmax_module._fwd_loop.interp, "STASH", stash)
     kt.assert_close(noisy_softmax(x, 0.8, seed=6), tile, atol=1e-7, rtol=1e-5)

@@ -16,16 +16,42 @@ import sys
 from importlib import import_module
 
 from zoo.cli.report import debug_requested, flag_locator, reporting
+from zoo.errors import ZooError
 
 # zoo's own verbs -> the module that runs each (a fixed table: nothing on the command line names a module)
 ZOO_VERBS = {"eval": "zoo.cli.eval", "export": "zoo.cli.export", "push": "zoo.cli.push", "download": "zoo.cli.download"}
 LIGHTNING_VERBS = ("fit", "validate", "test", "predict")
+# What each verb does, for `zoo --help`.
+VERBS = {
+    "fit": "train a model from a recipe (-c RECIPE.yaml), then test it at every budget",
+    "validate": "score a model on the validation split (-c RECIPE.yaml --ckpt_path CKPT)",
+    "test": "score a model on the test split at every budget (-c RECIPE.yaml --ckpt_path CKPT)",
+    "predict": "answer the test puzzles (-c RECIPE.yaml --ckpt_path CKPT)",
+    "eval": "accuracy against inference budget on held-out puzzles: MODEL [--budgets 1,2,4] [--count N]",
+    "export": "checkpoint -> model folder in the Hugging Face Hub layout: CKPT OUT_DIR",
+    "push": "upload a model folder to the Hugging Face Hub: OUT_DIR ORG/NAME",
+    "download": "fetch a model's files from the Hub (never code): ORG/NAME [--dir DIR]",
+}
+
+
+def usage() -> str:
+    """`zoo --help`: every verb with one line."""
+    lines = ["usage: zoo VERB [options]   (zoo VERB --help for a verb's options)", "", "verbs:"]
+    lines += [f"  {verb:<9} {what}" for verb, what in VERBS.items()]
+    lines += ["", "options:", "  --debug   show the full traceback of an error (also ZOO_DEBUG=1)"]
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `zoo` command; `argv` (without the program name) is for calls from Python."""
     debug, words = debug_requested(sys.argv[1:] if argv is None else list(argv))
-    verb = words[0] if words and words[0] in (*ZOO_VERBS, *LIGHTNING_VERBS) else ""
+    if not words or words[0] in ("-h", "--help", "help"):
+        print(usage(), file=sys.stdout if words else sys.stderr)
+        raise SystemExit(0 if words else 2)
+    verb = words[0] if words[0] in VERBS else ""
+    if not verb and not words[0].startswith("-"):
+        with reporting(verb, debug):
+            raise ZooError(f"unknown verb {words[0]!r}: the verbs are {', '.join(VERBS)}; see `zoo --help`")
     if verb in ZOO_VERBS:
         with reporting(verb, debug, flag_locator(words[1:])):
             import_module(ZOO_VERBS[verb]).run(words[1:])

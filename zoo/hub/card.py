@@ -12,6 +12,7 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from zoo import registry
 from zoo.budget import parse_budgets
+from zoo.results import format_table
 from zoo.hub.layout import (
     CONFIG_NAME,
     LIBRARY_NAME,
@@ -75,18 +76,6 @@ def eval_results(results: dict[str, Any], task: dict[str, Any], source: str) -> 
     return entries
 
 
-def _results_table(results: dict[str, Any]) -> str:
-    columns = [name for name in ("exact_match", "coverage", "diversity") if name in results]
-    lines = [
-        "| budget (steps x samples) | " + " | ".join(name.replace("_", " ") for name in columns) + " |",
-        "|---|" + "---|" * len(columns),
-    ]
-    for label in results["exact_match"]:
-        cells = [results[name].get(label) for name in columns]
-        lines.append(f"| {label} | " + " | ".join("" if v is None else f"{v:.3f}" for v in cells) + " |")
-    return "\n".join(lines)
-
-
 def model_card(
     model: ReasoningFamily,
     *,
@@ -142,7 +131,7 @@ def model_card(
             "## Accuracy against inference budget",
             f"Verified exact match (any valid answer counts) on {results.get('puzzles', '?')} held-out puzzles of "
             f"{describe_task(results.get('task', spec))}, measured by `{source}`{where}.",
-            _results_table(results),
+            format_table(results, markdown=True),
         ]
         if has_plot:
             sections.append(f"![verified exact match against thinking steps]({PLOT_NAME})")
