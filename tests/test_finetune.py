@@ -36,8 +36,7 @@ def one_thread():
 def fresh(task: dict, seed: int = 1, **sizes) -> RecursiveReasoner:
     """What a recipe builds: the same family and sizes as `build("recursive")`, its own random weights."""
     torch.manual_seed(seed)
-    options = {"width": 16, "cycles": 1, "latent_updates": 1, **sizes}
-    return RecursiveReasoner(task, DeepSupervision(max_steps=2), **options)
+    return RecursiveReasoner(task, DeepSupervision(max_steps=2), **{**RecursiveReasoner.tiny_settings, **sizes})
 
 
 @pytest.mark.parametrize("source_kind", ["folder", "checkpoint"])

@@ -32,32 +32,30 @@ from safetensors.torch import load_file, save_file
 
 import zoo
 from tests.conftest import zoo_error
-from zoo import hub
+from zoo import hub, registry
 from zoo.cli import main
 from zoo.errors import ZooError
 from zoo.hub import publish
 from zoo.models import (
     EnergyTransformer,
-    GenerativeRecursiveReasoner,
     ReasoningFamily,
     RecursiveReasoner,
 )
-from zoo.regimes import DeepSupervision, EnergyDescent, VariationalRecursion
 from zoo.results import write_results
 
 TASK = {"name": "sudoku", "size": 4, "givens": 8}
 
 
+# Short names the tests use for the zoo's own families.
+ALIASES = {"recursive": "RecursiveReasoner", "energy": "EnergyTransformer", "generative": "GenerativeRecursiveReasoner"}
+
+
 def build(family: str, task: dict[str, Any] = TASK, seed: int = 0) -> ReasoningFamily:
-    """A tiny model of `family`; where it keeps an EMA, the EMA is moved off the live weights so that a test
-    can tell which of the two was stored."""
+    """A tiny model of `family` (a registered name, or an alias above) with its `tiny_settings`; where it keeps
+    an EMA, the EMA is moved off the live weights so that a test can tell which of the two was stored."""
+    cls = registry.family(ALIASES.get(family, family))
     torch.manual_seed(seed)
-    if family == "recursive":
-        model = RecursiveReasoner(task, DeepSupervision(max_steps=2), width=16, cycles=1, latent_updates=1)
-    elif family == "energy":
-        model = EnergyTransformer(task, EnergyDescent(), width=16)  # keeps no EMA by default
-    else:
-        model = GenerativeRecursiveReasoner(task, VariationalRecursion(max_steps=2), width=16, cycles=1, latent_updates=1)
+    model = cls(task, **cls.tiny_settings)
     if model.ema_model is not None:
         with torch.no_grad():
             for parameter in model.ema_model.parameters():
@@ -65,7 +63,7 @@ def build(family: str, task: dict[str, Any] = TASK, seed: int = 0) -> ReasoningF
     return model.eval()
 
 
-FAMILIES = ["recursive", "energy", "generative"]
+FAMILIES = registry.family_names()
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -159,7 +157,7 @@ def test_save_then_load_predicts_the_same(family: str, tmp_path: Path) -> None:
     config = json.loads((folder / "config.json").read_text())
     stored = load_file(folder / "model.safetensors")
     evaluated = (model.ema_model or model.model).state_dict()
-    assert config["weights"] == ("live" if family == "energy" else "ema")
+    assert config["weights"] == ("live" if model.ema_model is None else "ema")
     assert stored.keys() == evaluated.keys() and all(torch.equal(stored[k], evaluated[k]) for k in stored)
     assert config["family"] == type(model).__name__  # the registered name: loading looks it up, never imports it
     assert config["task"] == model.task.spec() and config["hparams"]["regime"] == model.hparams.regime

@@ -1,12 +1,9 @@
-"""Resumable runs: a run killed with SIGKILL continues with `--ckpt_path last` and ends with the same weights."""
+"""Resumable runs: the loader, sampler and generator states a resumed run restores (the end-to-end SIGKILL test
+of every family is in tests/test_conformance.py)."""
 
 from __future__ import annotations
 
 import io
-import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -103,56 +100,7 @@ def test_generator_states_survive_a_weights_only_checkpoint() -> None:
     assert random.random() == expected[2]
 
 
-# ---- end to end: SIGKILL, then zoo fit --ckpt_path last -------------------------------------------------------
-
-# 32 training puzzles in batches of 8: 4 batches an epoch, so runs cross epochs and validate mid-epoch.
-RUN = [
-    *TINY, "--data.augment_copies", "1", "--trainer.max_steps", "12", "--trainer.val_check_interval", "5",
-    "--trainer.check_val_every_n_epoch", "null", "--trainer.limit_val_batches", "1",
-    "--trainer.limit_test_batches", "1", "--trainer.logger", "true",
-]
-FAMILIES = [
-    # recipe, checkpoint every, killed after: the EBT run resumes at an epoch boundary (step 8), the others
-    # mid-epoch with puzzles in flight in the carry.
-    ("quickstart.yaml", "3", "10", []),
-    ("ebt/sudoku6-energy-descent.yaml", "4", "10", ["--model.init_args.regime.init_args.replay_size", "16"]),
-    ("gram/nqueens8-variational.yaml", "3", "8", []),
-]
-
-
-def final_checkpoint(root: Path) -> dict:
-    """The newest step=12 checkpoint under `root` (the resumed run writes into a new logger version)."""
-    found = sorted(root.rglob("*step=12.ckpt"), key=lambda path: path.stat().st_mtime)
-    assert found, f"no step-12 checkpoint under {root}"
-    return torch.load(found[-1], weights_only=True)
-
-
-@pytest.mark.parametrize("recipe, every, kill_after, extra", FAMILIES, ids=["trm", "ebt", "gram"])
-def test_killed_run_resumes_to_the_same_weights(
-    recipe: str, every: str, kill_after: str, extra: list[str], tmp_path: Path
-) -> None:
-    command = [
-        "fit", "-c", str(REPO / "recipes" / recipe), *RUN, *extra, "--trainer.callbacks.every_n_train_steps", every,
-    ]
-
-    main([*command, "--trainer.default_root_dir", str(tmp_path / "whole")])
-
-    killed = subprocess.run(
-        [sys.executable, "-m", "zoo.cli", *command, "--trainer.default_root_dir", str(tmp_path / "cut"),
-         "--trainer.callbacks+=tests.callbacks.KillAtStep", "--trainer.callbacks.step", kill_after],
-        env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=300,
-    )
-    assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
-    assert not list((tmp_path / "cut").rglob("*step=12.ckpt"))
-
-    main([*command, "--trainer.default_root_dir", str(tmp_path / "cut"), "--ckpt_path", "last"])
-
-    whole, resumed = final_checkpoint(tmp_path / "whole"), final_checkpoint(tmp_path / "cut")
-    assert whole["global_step"] == resumed["global_step"] == 12
-    for name, weights in whole["state_dict"].items():
-        assert torch.equal(weights, resumed["state_dict"][name]), f"{name} differs after resuming"
-    for mine, theirs in zip(whole["optimizer_states"][0]["state"].values(), resumed["optimizer_states"][0]["state"].values()):
-        assert torch.equal(mine["exp_avg"], theirs["exp_avg"])
+# ---- end to end: SIGKILL, then `zoo fit --ckpt_path last`, runs for every family in tests/test_conformance.py
 
 
 def test_ckpt_path_last_without_a_checkpoint_starts_from_scratch(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -50,7 +50,7 @@ def test_short_training_lowers_the_loss(tmp_path: Path) -> None:
 def test_same_seed_same_numbers(tmp_path: Path) -> None:
     first = fit(tmp_path / "a", "--trainer.max_steps", "12")
     second = fit(tmp_path / "b", "--trainer.max_steps", "12")
-    other = fit(tmp_path / "c", "--trainer.max_steps", "12", "--seed_everything", "1")
+    fit(tmp_path / "c", "--trainer.max_steps", "12", "--seed_everything", "1")
     assert first["exact_match"] == second["exact_match"]
     assert first["cell_accuracy_at_largest_budget"] == second["cell_accuracy_at_largest_budget"]
     weights_a = load_checkpoint(next((tmp_path / "a").rglob("*.ckpt"))).state_dict()

@@ -141,4 +141,10 @@ def locate(
             f"no folder or file at {text}, and it is not a Hub repo id either: give a folder made by `zoo export`, "
             "a .ckpt written by `zoo fit`, or a repo id such as org/name"
         ) from None
-    return "folder", fetch(text, revision, **fetch_options)
+    try:
+        return "folder", fetch(text, revision, **fetch_options)
+    except HubError as error:
+        if text.split("/")[0] in ("models", "runs", "eval") or Path(text.split("/")[0]).is_dir():
+            raise HubError(f"no folder or file at {text} (read as a Hub repo id instead: {error})") from error.__cause__
+        raise
+

@@ -49,6 +49,8 @@ class ReasoningFamily(TrainingMixin):
     """
 
     capabilities: ClassVar[frozenset[str]] = frozenset()
+    # The smallest settings that still run every code path: what tests and the conformance suite build.
+    tiny_settings: ClassVar[dict[str, Any]] = {}
     training_defaults: ClassVar[TrainingSettings] = TrainingSettings()
     selections: ClassVar[tuple[str, ...]] = ()
     draws_samples: bool = False

@@ -77,6 +77,7 @@ class EnergyTransformer(ReasoningFamily):
     """
 
     capabilities: ClassVar[frozenset[str]] = frozenset({"energy_descent"})
+    tiny_settings: ClassVar[dict[str, Any]] = {"width": 16, "expansion": 1.0}
     training_defaults: ClassVar[TrainingSettings] = TrainingSettings(lr=1e-3, ema_decay=0.0)
     selections: ClassVar[tuple[str, ...]] = ("puzzle", "cell")
     draws_samples = True

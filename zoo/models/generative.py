@@ -86,6 +86,7 @@ class GenerativeRecursiveReasoner(RecursiveReasoner):
     """
 
     capabilities: ClassVar[frozenset[str]] = frozenset({"supervision_step", "latent_posterior", "value_head"})
+    tiny_settings: ClassVar[dict[str, Any]] = {"width": 16, "expansion": 1.0, "cycles": 1, "latent_updates": 1}
     training_defaults: ClassVar[TrainingSettings] = TrainingSettings(lr=1e-3, ema_decay=0.995)
     selections: ClassVar[tuple[str, ...]] = ("value", "vote", "oracle")
 

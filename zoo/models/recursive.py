@@ -110,6 +110,7 @@ class RecursiveReasoner(ReasoningFamily):
     """
 
     capabilities: ClassVar[frozenset[str]] = frozenset({"supervision_step"})
+    tiny_settings: ClassVar[dict[str, Any]] = {"width": 16, "expansion": 1.0, "cycles": 1, "latent_updates": 1}
     training_defaults: ClassVar[TrainingSettings] = TrainingSettings(lr=1e-4, ema_decay=0.999)
 
     def __init__(
