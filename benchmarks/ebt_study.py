@@ -61,9 +61,11 @@ def matched_width(ebt_parameters: int) -> int:
     from zoo.models import RecursiveReasoner
 
     task = {"name": "sudoku", "size": 6, "givens": 10}
+
     def count(width: int) -> int:
         model = RecursiveReasoner(task, width=width, expansion=2.0, cycles=2, latent_updates=2)
         return sum(p.numel() for p in model.model.parameters())
+
     return min(range(32, 257, 8), key=lambda width: abs(count(width) - ebt_parameters))
 
 
@@ -75,7 +77,8 @@ def ablation_markdown(study: dict) -> str:
             continue
         longer, best = exact["32"] - exact["4"], exact["16x8"] - exact["16"]
         lines.append(
-            f"| {name} | {exact['4']:.3f} | {exact['32']:.3f} | {longer:+.3f} | {exact['16']:.3f} | {exact['16x8']:.3f} | {best:+.3f} |"
+            f"| {name} | {exact['4']:.3f} | {exact['32']:.3f} | {longer:+.3f} "
+            f"| {exact['16']:.3f} | {exact['16x8']:.3f} | {best:+.3f} |"
         )
     return "\n".join(lines)
 
@@ -91,7 +94,9 @@ def markdown(study: dict) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--arms", type=arm_list([*ARMS, "recursive_baseline"]), default=",".join([*ARMS, "recursive_baseline"]))
+    parser.add_argument(
+        "--arms", type=arm_list([*ARMS, "recursive_baseline"]), default=",".join([*ARMS, "recursive_baseline"])
+    )
     parser.add_argument("--count", type=int, default=256)
     parser.add_argument("--root", type=Path, default=Path("runs/ebt-study"))
     parser.add_argument("--out", type=Path, default=None)
@@ -108,8 +113,15 @@ def main(argv: list[str] | None = None) -> None:
             ebt = study["arms"].get("full") or train_and_eval("full", RECIPE, [], EBT_BUDGETS, args.root, args.count)
             study["arms"]["full"] = ebt
             width = matched_width(ebt["parameters"])
-            overrides = ["--model.init_args.width", str(width), "--trainer.max_steps", str(ebt_steps()),
-                         "--trainer.val_check_interval", "200", *same_data_as_ebt()]
+            overrides = [
+                "--model.init_args.width",
+                str(width),
+                "--trainer.max_steps",
+                str(ebt_steps()),
+                "--trainer.val_check_interval",
+                "200",
+                *same_data_as_ebt(),
+            ]
             study["arms"][name] = train_and_eval(name, BASELINE_RECIPE, overrides, TRM_BUDGETS, args.root, args.count)
         else:
             budgets, count = (EBT_BUDGETS, args.count) if name == "full" else (ABLATION_BUDGETS, ABLATION_COUNT)

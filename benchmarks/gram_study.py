@@ -33,13 +33,20 @@ SELECTORS = {"gram": ["value", "vote", "oracle"], "gram_sudoku4_multi": ["value"
 def run_arm(name: str, root: Path, count: int) -> dict:
     recipe, overrides = ARMS[name]
     checkpoint, fit_seconds = train(name, recipe, overrides, root)
-    arm = {"recipe": recipe, "overrides": overrides, "parameters": parameters(checkpoint), "fit_seconds": round(fit_seconds, 1)}
+    arm = {
+        "recipe": recipe,
+        "overrides": overrides,
+        "parameters": parameters(checkpoint),
+        "fit_seconds": round(fit_seconds, 1),
+    }
     selectors = SELECTORS.get(name, ["value"] if "deterministic" not in name else [None])
     for selector in selectors:
         extra = ["--selection", selector] if selector else []
         results = measure(checkpoint, BUDGETS, count, root / name / f"eval-{selector or 'none'}", *extra)
         arm[selector or "deterministic"] = {key: results.get(key) for key in ("exact_match", "coverage", "diversity")}
-    arm["command"] = f"zoo fit -c {recipe} {' '.join(overrides)}; zoo eval CKPT --budgets {BUDGETS} --count {count} [--selection S]"
+    arm["command"] = (
+        f"zoo fit -c {recipe} {' '.join(overrides)}; zoo eval CKPT --budgets {BUDGETS} --count {count} [--selection S]"
+    )
     return arm
 
 
@@ -52,8 +59,19 @@ def markdown(study: dict) -> str:
         for selector, measured in arm.items():
             if not isinstance(measured, dict) or "exact_match" not in measured:
                 continue
-            exact, coverage, diversity = measured["exact_match"], measured.get("coverage") or {}, measured.get("diversity") or {}
-            cells = [exact.get("8"), exact.get("8x5"), exact.get("8x20"), coverage.get("8x5"), coverage.get("8x20"), diversity.get("8x20")]
+            exact, coverage, diversity = (
+                measured["exact_match"],
+                measured.get("coverage") or {},
+                measured.get("diversity") or {},
+            )
+            cells = [
+                exact.get("8"),
+                exact.get("8x5"),
+                exact.get("8x20"),
+                coverage.get("8x5"),
+                coverage.get("8x20"),
+                diversity.get("8x20"),
+            ]
             shown = " | ".join("–" if c is None else f"{c:.3f}" for c in cells)
             lines.append(f"| {name} | {selector} | {arm['parameters']:,} | {shown} |")
     return "\n".join(lines)

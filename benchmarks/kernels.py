@@ -26,9 +26,9 @@ import re
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import torch
 
@@ -128,34 +128,61 @@ def cases(quick: bool, device: torch.device) -> list[Case]:
     sigma = 1.0
     return [
         Case(
-            "langevin_step", "σ=1, α per row", elem, lang_inputs, 3,
+            "langevin_step",
+            "σ=1, α per row",
+            elem,
+            lang_inputs,
+            3,
             triton=lambda y, g, a: tk.langevin_step(y, g, a, sigma),
             eager=lambda y, g, a: eager_langevin(y, g, a, sigma, None),
-            fwd_arrays=3, bwd_arrays=3,  # bwd: read dout, g; write dg (dy is dout itself)
+            fwd_arrays=3,
+            bwd_arrays=3,  # bwd: read dout, g; write dg (dy is dout itself)
         ),
         Case(
-            "noisy_softmax", "σ=0", logits, soft_inputs, 1,
+            "noisy_softmax",
+            "σ=0",
+            logits,
+            soft_inputs,
+            1,
             triton=lambda x: tk.noisy_softmax(x, 0.0),
             eager=lambda x: eager_noisy_softmax(x, 0.0),
-            fwd_arrays=2, bwd_arrays=3, deterministic=True,
+            fwd_arrays=2,
+            bwd_arrays=3,
+            deterministic=True,
         ),
         Case(
-            "noisy_softmax", "σ=1", logits, soft_inputs, 1,
+            "noisy_softmax",
+            "σ=1",
+            logits,
+            soft_inputs,
+            1,
             triton=lambda x: tk.noisy_softmax(x, sigma),
             eager=lambda x: eager_noisy_softmax(x, sigma),
-            fwd_arrays=2, bwd_arrays=3,
+            fwd_arrays=2,
+            bwd_arrays=3,
         ),
         Case(
-            "simplex_descent", "clip=0.01, α per row", logits, simplex_inputs, 4,
+            "simplex_descent",
+            "clip=0.01, α per row",
+            logits,
+            simplex_inputs,
+            4,
             triton=lambda l, p, g, a: tk.simplex_descent(l, p, g, a, clip=0.01),
             eager=lambda l, p, g, a: eager_simplex(l, p, g, a, 0.01),
-            fwd_arrays=4, bwd_arrays=5, deterministic=True,  # bwd: read dout, p, g; write dp, dg
+            fwd_arrays=4,
+            bwd_arrays=5,
+            deterministic=True,  # bwd: read dout, p, g; write dp, dg
         ),
         Case(
-            "gaussian_latent", "learned prior, balance=0.8", latent, gauss_inputs, 4,
+            "gaussian_latent",
+            "learned prior, balance=0.8",
+            latent,
+            gauss_inputs,
+            4,
             triton=lambda mq, lq, mp, lp: tk.gaussian_latent(mq, lq, mp, lp, balance=0.8),
             eager=lambda mq, lq, mp, lp: eager_gaussian(mq, lq, mp, lp, 0.8),
-            fwd_arrays=5, bwd_arrays=9,  # fwd: 4 reads + z; bwd: dz, μq, lvq, μp, lvp in, 4 grads out
+            fwd_arrays=5,
+            bwd_arrays=9,  # fwd: 4 reads + z; bwd: dz, μq, lvq, μp, lvp in, 4 grads out
         ),
     ]
 
@@ -305,26 +332,44 @@ def main(argv: list[str] | None = None) -> dict:
                 try:
                     ms = time_ms(runner(fn, inputs, case.n_grad, backward), device, budget)
                 except Exception as exc:  # e.g. no C++ compiler for torch.compile on CPU
-                    print(f"{case.op:<16} {case.label:<28} {'fwd+bwd' if backward else 'fwd':<8} {name:<8} failed: "
-                          f"{type(exc).__name__}: {str(exc).splitlines()[0][:80]}")
-                    rows.append({"op": case.op, "case": case.label, "pass": "fwd+bwd" if backward else "fwd",
-                                 "variant": name, "error": f"{type(exc).__name__}: {exc}"[:500]})
+                    print(
+                        f"{case.op:<16} {case.label:<28} {'fwd+bwd' if backward else 'fwd':<8} {name:<8} failed: "
+                        f"{type(exc).__name__}: {str(exc).splitlines()[0][:80]}"
+                    )
+                    rows.append(
+                        {
+                            "op": case.op,
+                            "case": case.label,
+                            "pass": "fwd+bwd" if backward else "fwd",
+                            "variant": name,
+                            "error": f"{type(exc).__name__}: {exc}"[:500],
+                        }
+                    )
                     continue
                 timings[name] = ms
             for name, ms in timings.items():
                 gbps = moved / ms / 1e6
                 vs = timings["compile"] / ms if "compile" in timings else None
                 row = {
-                    "op": case.op, "case": case.label, "pass": "fwd+bwd" if backward else "fwd", "variant": name,
-                    "shape": list(case.shape), "dtype": args.dtype, "ms": round(ms, 4), "ideal_bytes": moved,
-                    "gbps": round(gbps, 1), "fraction_of_copy": round(gbps / copy, 3),
+                    "op": case.op,
+                    "case": case.label,
+                    "pass": "fwd+bwd" if backward else "fwd",
+                    "variant": name,
+                    "shape": list(case.shape),
+                    "dtype": args.dtype,
+                    "ms": round(ms, 4),
+                    "ideal_bytes": moved,
+                    "gbps": round(gbps, 1),
+                    "fraction_of_copy": round(gbps / copy, 3),
                     "speedup_vs_compile": round(vs, 2) if vs is not None else None,
                 }
                 if name == "triton" and err is not None and not backward:
                     row["max_abs_error_vs_eager"] = err
                 rows.append(row)
-                print(f"{case.op:<16} {case.label:<28} {row['pass']:<8} {name:<8} {ms:>9.3f} {gbps:>9,.1f} "
-                      f"{gbps / copy:>6.2f} {('%.2f×' % vs) if vs else '':>10}")
+                print(
+                    f"{case.op:<16} {case.label:<28} {row['pass']:<8} {name:<8} {ms:>9.3f} {gbps:>9,.1f} "
+                    f"{gbps / copy:>6.2f} {f'{vs:.2f}×' if vs else '':>10}"
+                )
         del inputs
         if device.type == "cuda":
             torch.cuda.empty_cache()

@@ -7,8 +7,8 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 import torch
 
@@ -39,8 +39,18 @@ def train(name: str, recipe: str, overrides: list[str], root: Path) -> tuple[Pat
     """`zoo fit` one arm into root/name; returns its last checkpoint and the training wall time."""
     run_dir = root / name
     started = time.monotonic()
-    zoo("fit", "-c", recipe, *overrides, "--trainer.default_root_dir", str(run_dir), "--trainer.logger", "false",
-        "--trainer.enable_progress_bar", "false")
+    zoo(
+        "fit",
+        "-c",
+        recipe,
+        *overrides,
+        "--trainer.default_root_dir",
+        str(run_dir),
+        "--trainer.logger",
+        "false",
+        "--trainer.enable_progress_bar",
+        "false",
+    )
     return run_dir / "checkpoints" / "last.ckpt", time.monotonic() - started
 
 

@@ -20,10 +20,28 @@ QUICKSTART_RECIPE = str(REPO / "recipes" / "quickstart.yaml")
 
 # Overrides that shrink any recipe to a seconds-long CPU run without changing what it builds.
 TINY = [
-    "--trainer.accelerator", "cpu", "--trainer.devices", "1", "--trainer.precision", "32-true",
-    "--trainer.enable_progress_bar", "false", "--trainer.enable_model_summary", "false",
-    "--data.train_count", "32", "--data.val_count", "8", "--data.test_count", "8",
-    "--data.batch_size", "8", "--data.eval_batch_size", "8", "--data.num_workers", "0",
+    "--trainer.accelerator",
+    "cpu",
+    "--trainer.devices",
+    "1",
+    "--trainer.precision",
+    "32-true",
+    "--trainer.enable_progress_bar",
+    "false",
+    "--trainer.enable_model_summary",
+    "false",
+    "--data.train_count",
+    "32",
+    "--data.val_count",
+    "8",
+    "--data.test_count",
+    "8",
+    "--data.batch_size",
+    "8",
+    "--data.eval_batch_size",
+    "8",
+    "--data.num_workers",
+    "0",
 ]
 
 

@@ -37,15 +37,32 @@ def test_every_recipe_runs_one_step(recipe: Path, tmp_path: Path) -> None:
     # Fine-tuning recipes name a model to start from (init_from); here they start from scratch.
     # tests/test_finetune.py runs them from a real exported model.
     run_zoo(
-        "fit", "-c", str(recipe), *TINY, "--trainer.fast_dev_run", "1", "--trainer.default_root_dir", str(tmp_path),
-        "--init_from", "null", *SMALL_BUDGETS,
+        "fit",
+        "-c",
+        str(recipe),
+        *TINY,
+        "--trainer.fast_dev_run",
+        "1",
+        "--trainer.default_root_dir",
+        str(tmp_path),
+        "--init_from",
+        "null",
+        *SMALL_BUDGETS,
     )
 
 
 def test_fit_writes_results_json_per_budget(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run_zoo(
-        "fit", "-c", str(QUICKSTART), *TINY, "--trainer.max_steps", "4", "--trainer.default_root_dir", str(tmp_path),
-        "--trainer.logger", "false",
+        "fit",
+        "-c",
+        str(QUICKSTART),
+        *TINY,
+        "--trainer.max_steps",
+        "4",
+        "--trainer.default_root_dir",
+        str(tmp_path),
+        "--trainer.logger",
+        "false",
     )
     results = json.loads((tmp_path / "results.json").read_text())
     assert set(results["exact_match"]) == {"1", "2", "4", "8", "16"}
@@ -58,8 +75,7 @@ def test_fit_writes_results_json_per_budget(tmp_path: Path, capsys: pytest.Captu
 def test_config_files_compose_and_interpolate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     override = tmp_path / "override.yaml"
     override.write_text(
-        "data:\n  batch_size: 24\n  eval_batch_size: ${data.batch_size}\n"
-        "model:\n  init_args:\n    width: 48\n"
+        "data:\n  batch_size: 24\n  eval_batch_size: ${data.batch_size}\nmodel:\n  init_args:\n    width: 48\n"
     )
     with pytest.raises(SystemExit):
         run_zoo("fit", "-c", str(QUICKSTART), "-c", str(override), "--print_config")
@@ -70,7 +86,9 @@ def test_config_files_compose_and_interpolate(tmp_path: Path, capsys: pytest.Cap
 
 
 def test_missing_recipe_is_named(capsys: pytest.CaptureFixture[str]) -> None:
-    assert "recipe file not found: recipes/no-such-recipe.yaml" in zoo_error(capsys, "fit", "-c", "recipes/no-such-recipe.yaml")
+    assert "recipe file not found: recipes/no-such-recipe.yaml" in zoo_error(
+        capsys, "fit", "-c", "recipes/no-such-recipe.yaml"
+    )
 
 
 def test_unknown_key_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -81,13 +99,38 @@ def test_unknown_key_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 
 def test_checkpoint_of_another_task_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run_zoo(
-        "fit", "-c", str(QUICKSTART), *TINY, "--trainer.max_steps", "1", "--trainer.val_check_interval", "1", "--trainer.logger", "false",
-        "--trainer.default_root_dir", str(tmp_path / "a"), "--data.task.size", "4", "--data.task.givens", "8",
+        "fit",
+        "-c",
+        str(QUICKSTART),
+        *TINY,
+        "--trainer.max_steps",
+        "1",
+        "--trainer.val_check_interval",
+        "1",
+        "--trainer.logger",
+        "false",
+        "--trainer.default_root_dir",
+        str(tmp_path / "a"),
+        "--data.task.size",
+        "4",
+        "--data.task.givens",
+        "8",
     )
     checkpoint = next((tmp_path / "a").rglob("*.ckpt"))
     printed = zoo_error(
-        capsys, "fit", "-c", str(QUICKSTART), *TINY, "--trainer.max_steps", "2", "--trainer.logger", "false",
-        "--trainer.default_root_dir", str(tmp_path / "b"), "--ckpt_path", str(checkpoint),
+        capsys,
+        "fit",
+        "-c",
+        str(QUICKSTART),
+        *TINY,
+        "--trainer.max_steps",
+        "2",
+        "--trainer.logger",
+        "false",
+        "--trainer.default_root_dir",
+        str(tmp_path / "b"),
+        "--ckpt_path",
+        str(checkpoint),
     )
     assert re.search(r"trained on task .*'size': 4.*set data.task to match", printed), printed
     assert "(given as --ckpt_path)" in printed
@@ -95,18 +138,41 @@ def test_checkpoint_of_another_task_is_refused(tmp_path: Path, capsys: pytest.Ca
 
 def test_checkpoint_of_another_family_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run_zoo(
-        "fit", "-c", str(QUICKSTART), *TINY, "--trainer.max_steps", "1", "--trainer.val_check_interval", "1", "--trainer.logger", "false",
-        "--trainer.default_root_dir", str(tmp_path / "a"),
+        "fit",
+        "-c",
+        str(QUICKSTART),
+        *TINY,
+        "--trainer.max_steps",
+        "1",
+        "--trainer.val_check_interval",
+        "1",
+        "--trainer.logger",
+        "false",
+        "--trainer.default_root_dir",
+        str(tmp_path / "a"),
     )
     checkpoint_path = next((tmp_path / "a").rglob("*.ckpt"))
     checkpoint = torch.load(checkpoint_path, weights_only=True)
     checkpoint["zoo"]["family"] = "EnergyTransformer"
     torch.save(checkpoint, checkpoint_path)
     printed = zoo_error(
-        capsys, "fit", "-c", str(QUICKSTART), *TINY, "--trainer.max_steps", "2", "--trainer.logger", "false",
-        "--trainer.default_root_dir", str(tmp_path / "b"), "--ckpt_path", str(checkpoint_path),
+        capsys,
+        "fit",
+        "-c",
+        str(QUICKSTART),
+        *TINY,
+        "--trainer.max_steps",
+        "2",
+        "--trainer.logger",
+        "false",
+        "--trainer.default_root_dir",
+        str(tmp_path / "b"),
+        "--ckpt_path",
+        str(checkpoint_path),
     )
-    assert re.search("holds an EnergyTransformer model, but a RecursiveReasoner is expected here.*same family", printed), printed
+    assert re.search(
+        "holds an EnergyTransformer model, but a RecursiveReasoner is expected here.*same family", printed
+    ), printed
 
 
 def test_help_lists_every_verb(capsys: pytest.CaptureFixture[str]) -> None:

@@ -145,9 +145,23 @@ def test_it_trains_with_exactly_the_regimes_its_capabilities_allow(name: str) ->
 # 32 training puzzles in batches of 8: 4 batches an epoch; checkpoints every 3 steps and a kill after step 10
 # make the run resume from step 9, mid-epoch, with training state in flight (a carry, a replay buffer).
 RUN = [
-    *TINY, "--data.augment_copies", "1", "--trainer.max_steps", "12", "--trainer.val_check_interval", "5",
-    "--trainer.check_val_every_n_epoch", "null", "--trainer.limit_val_batches", "1",
-    "--trainer.limit_test_batches", "1", "--trainer.logger", "true", "--trainer.callbacks.every_n_train_steps", "3",
+    *TINY,
+    "--data.augment_copies",
+    "1",
+    "--trainer.max_steps",
+    "12",
+    "--trainer.val_check_interval",
+    "5",
+    "--trainer.check_val_every_n_epoch",
+    "null",
+    "--trainer.limit_val_batches",
+    "1",
+    "--trainer.limit_test_batches",
+    "1",
+    "--trainer.logger",
+    "true",
+    "--trainer.callbacks.every_n_train_steps",
+    "3",
 ]
 # Settings that switch on a regime's state between batches, so that its restoring is checked too.
 WITH_STATE: dict[str, list[str]] = {"EnergyDescent": ["--model.init_args.regime.init_args.replay_size", "16"]}
@@ -170,9 +184,21 @@ def test_a_killed_run_resumes_to_the_same_weights(name: str, tmp_path: Path) -> 
     main([*command, "--trainer.default_root_dir", str(tmp_path / "whole")])
 
     killed = subprocess.run(
-        [sys.executable, "-m", "zoo.cli", *command, "--trainer.default_root_dir", str(tmp_path / "cut"),
-         "--trainer.callbacks+=tests.callbacks.KillAtStep", "--trainer.callbacks.step", "10"],
-        env={**os.environ, "PYTHONPATH": str(REPO)}, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "zoo.cli",
+            *command,
+            "--trainer.default_root_dir",
+            str(tmp_path / "cut"),
+            "--trainer.callbacks+=tests.callbacks.KillAtStep",
+            "--trainer.callbacks.step",
+            "10",
+        ],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
     assert not list((tmp_path / "cut").rglob("*step=12.ckpt"))
@@ -183,5 +209,7 @@ def test_a_killed_run_resumes_to_the_same_weights(name: str, tmp_path: Path) -> 
     assert whole["global_step"] == resumed["global_step"] == 12
     for key, weights in whole["state_dict"].items():
         assert torch.equal(weights, resumed["state_dict"][key]), f"{key} differs after resuming"
-    for mine, theirs in zip(whole["optimizer_states"][0]["state"].values(), resumed["optimizer_states"][0]["state"].values()):
+    for mine, theirs in zip(
+        whole["optimizer_states"][0]["state"].values(), resumed["optimizer_states"][0]["state"].values()
+    ):
         assert torch.equal(mine["exp_avg"], theirs["exp_avg"])

@@ -118,10 +118,23 @@ def test_a_damaged_config_is_reported_as_damaged(tmp_path: Path) -> None:
 
 
 def fit(root: Path, *extra: str) -> None:
-    main([
-        "fit", "-c", QUICKSTART_RECIPE, *TINY, "--model.init_args.width", "16", "--model.init_args.expansion", "1.0",
-        "--trainer.default_root_dir", str(root), "--trainer.val_check_interval", "2", *extra,
-    ])
+    main(
+        [
+            "fit",
+            "-c",
+            QUICKSTART_RECIPE,
+            *TINY,
+            "--model.init_args.width",
+            "16",
+            "--model.init_args.expansion",
+            "1.0",
+            "--trainer.default_root_dir",
+            str(root),
+            "--trainer.val_check_interval",
+            "2",
+            *extra,
+        ]
+    )
 
 
 def test_resuming_skips_a_damaged_newest_checkpoint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -147,6 +160,14 @@ def test_resuming_when_every_checkpoint_is_damaged_says_so(tmp_path: Path, capsy
     fit(tmp_path, "--trainer.max_steps", "2")
     truncate(next(tmp_path.rglob("last.ckpt")))
     printed = zoo_error(
-        capsys, "fit", "-c", QUICKSTART_RECIPE, *TINY, "--trainer.default_root_dir", str(tmp_path), "--ckpt_path", "last",
+        capsys,
+        "fit",
+        "-c",
+        QUICKSTART_RECIPE,
+        *TINY,
+        "--trainer.default_root_dir",
+        str(tmp_path),
+        "--ckpt_path",
+        "last",
     )
     assert "every last.ckpt of this run is damaged" in printed

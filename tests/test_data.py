@@ -92,5 +92,7 @@ def test_a_task_with_too_few_distinct_puzzles_is_a_clear_error() -> None:
     from zoo.errors import ZooError
 
     data = TaskDataModule({"name": "nqueens", "size": 6, "placed": 6}, train_count=10, val_count=0, test_count=0)
-    with pytest.raises(ZooError, match=r"could not generate .* \(have \{'train': 4, 'val': 0, 'test': 0\}\).*lower data.train_count"):
+    with pytest.raises(
+        ZooError, match=r"could not generate .* \(have \{'train': 4, 'val': 0, 'test': 0\}\).*lower data.train_count"
+    ):
         data.prepare_data()

@@ -18,9 +18,21 @@ from tests.conftest import REPO, TINY
 QUICKSTART = str(REPO / "recipes" / "quickstart.yaml")
 # 7 test puzzles over 2 processes: a sampler that pads would score one of them twice.
 RUN = [
-    *TINY, "--model.init_args.width", "32", "--model.init_args.expansion", "1.0", "--data.test_count", "7",
-    "--trainer.strategy", "ddp", "--trainer.max_steps", "6", "--trainer.val_check_interval", "3",
-    "--trainer.callbacks.every_n_train_steps", "3",
+    *TINY,
+    "--model.init_args.width",
+    "32",
+    "--model.init_args.expansion",
+    "1.0",
+    "--data.test_count",
+    "7",
+    "--trainer.strategy",
+    "ddp",
+    "--trainer.max_steps",
+    "6",
+    "--trainer.val_check_interval",
+    "3",
+    "--trainer.callbacks.every_n_train_steps",
+    "3",
 ]
 LAUNCH_VARIABLES = ("MASTER_ADDR", "MASTER_PORT", "NODE_RANK", "WORLD_SIZE", "LOCAL_RANK", "GROUP_RANK", "RANK")
 
@@ -39,8 +51,18 @@ def environment(**variables: str | int) -> dict[str, str]:
 
 def zoo_fit(root: Path, *extra: str) -> list[str]:
     return [
-        sys.executable, "-m", "zoo.cli", "fit", "-c", QUICKSTART, *RUN, "--trainer.default_root_dir", str(root),
-        "--trainer.callbacks+=tests.callbacks.SaveWeightsPerRank", "--trainer.callbacks.folder", str(root / "weights"),
+        sys.executable,
+        "-m",
+        "zoo.cli",
+        "fit",
+        "-c",
+        QUICKSTART,
+        *RUN,
+        "--trainer.default_root_dir",
+        str(root),
+        "--trainer.callbacks+=tests.callbacks.SaveWeightsPerRank",
+        "--trainer.callbacks.folder",
+        str(root / "weights"),
         *extra,
     ]
 
@@ -63,8 +85,12 @@ def assert_ranks_agree(root: Path) -> None:
 @pytest.mark.slow
 def test_ddp_two_processes_end_with_identical_weights(tmp_path: Path) -> None:
     completed = subprocess.run(
-        zoo_fit(tmp_path, "--trainer.devices", "2"), env=environment(MASTER_PORT=free_port()), cwd=tmp_path,
-        capture_output=True, text=True, timeout=300,
+        zoo_fit(tmp_path, "--trainer.devices", "2"),
+        env=environment(MASTER_PORT=free_port()),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert completed.returncode == 0, completed.stderr[-30000:]
     assert_ranks_agree(tmp_path)
@@ -77,8 +103,11 @@ def test_two_nodes_on_loopback(tmp_path: Path) -> None:
     nodes = [
         subprocess.Popen(
             zoo_fit(tmp_path, "--trainer.devices", "1", "--trainer.num_nodes", "2"),
-            env=environment(MASTER_ADDR="127.0.0.1", MASTER_PORT=port, NODE_RANK=rank, WORLD_SIZE=2), cwd=tmp_path,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=environment(MASTER_ADDR="127.0.0.1", MASTER_PORT=port, NODE_RANK=rank, WORLD_SIZE=2),
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for rank in (0, 1)
     ]
@@ -92,11 +121,24 @@ def test_two_nodes_on_loopback(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_torchrun_launches_zoo_fit(tmp_path: Path) -> None:
     launcher = [
-        sys.executable, "-m", "torch.distributed.run", "--nnodes", "1", "--nproc-per-node", "2",
-        "--master-addr", "127.0.0.1", "--master-port", str(free_port()), "-m", "zoo.cli",
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nnodes",
+        "1",
+        "--nproc-per-node",
+        "2",
+        "--master-addr",
+        "127.0.0.1",
+        "--master-port",
+        str(free_port()),
+        "-m",
+        "zoo.cli",
     ]
     fit = zoo_fit(tmp_path, "--trainer.devices", "2")[3:]  # the words after `python -m zoo.cli`
-    completed = subprocess.run([*launcher, *fit], env=environment(), cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    completed = subprocess.run(
+        [*launcher, *fit], env=environment(), cwd=tmp_path, capture_output=True, text=True, timeout=300
+    )
     assert completed.returncode == 0, completed.stderr[-30000:]
     assert_ranks_agree(tmp_path)
 
@@ -106,11 +148,21 @@ def test_a_peer_that_never_joins_is_a_clear_error_in_bounded_time(tmp_path: Path
     started = time.monotonic()
     alone = subprocess.run(
         zoo_fit(
-            tmp_path, "--trainer.devices", "1", "--trainer.num_nodes", "2",
-            "--trainer.strategy", "DDPStrategy", "--trainer.strategy.timeout", "0:00:05",
+            tmp_path,
+            "--trainer.devices",
+            "1",
+            "--trainer.num_nodes",
+            "2",
+            "--trainer.strategy",
+            "DDPStrategy",
+            "--trainer.strategy.timeout",
+            "0:00:05",
         ),
-        env=environment(MASTER_ADDR="127.0.0.1", MASTER_PORT=free_port(), NODE_RANK=0, WORLD_SIZE=2), cwd=tmp_path,
-        capture_output=True, text=True, timeout=120,
+        env=environment(MASTER_ADDR="127.0.0.1", MASTER_PORT=free_port(), NODE_RANK=0, WORLD_SIZE=2),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert alone.returncode == 2  # a user error: one clear message, no traceback
     assert "did not all meet" in alone.stderr and "1/2 clients joined" in alone.stderr
@@ -142,8 +194,12 @@ def test_ddp_run_resumes_each_process_where_it_stopped(tmp_path: Path) -> None:
 
     def run(root: Path, *extra: str) -> None:
         completed = subprocess.run(
-            zoo_fit(root, "--trainer.devices", "2", *extra), env=environment(MASTER_PORT=free_port()), cwd=root,
-            capture_output=True, text=True, timeout=300,
+            zoo_fit(root, "--trainer.devices", "2", *extra),
+            env=environment(MASTER_PORT=free_port()),
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
         assert completed.returncode == 0, completed.stderr[-30000:]
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import importlib
 import re
 import shlex
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from huggingface_hub import constants
@@ -24,8 +24,17 @@ from zoo.cli import main
 from zoo.hub import publish
 
 DOCUMENTS = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
-TRAIN_TINY = [*TINY, "--model.init_args.width", "16", "--model.init_args.expansion", "1.0", "--trainer.max_steps", "2",
-              "--trainer.val_check_interval", "2"]
+TRAIN_TINY = [
+    *TINY,
+    "--model.init_args.width",
+    "16",
+    "--model.init_args.expansion",
+    "1.0",
+    "--trainer.max_steps",
+    "2",
+    "--trainer.val_check_interval",
+    "2",
+]
 # Words the documents use for "your own": what they stand for here.
 PLACEHOLDERS = {
     "RECIPE": "recipes/quickstart.yaml",
@@ -54,7 +63,7 @@ def shown_commands() -> Iterator[tuple[str, list[str]]]:
             while "&&" in words:
                 cut = words.index("&&")
                 yield from _command(f"{document.relative_to(REPO)}:{start}", words[:cut])
-                words = words[cut + 1:]
+                words = words[cut + 1 :]
             yield from _command(f"{document.relative_to(REPO)}:{start}", words)
             start = 0
 
@@ -65,7 +74,7 @@ def _command(where: str, words: list[str]) -> Iterator[tuple[str, list[str]]]:
     if words[:1] == ["srun"]:
         words = words[1:]
     if words[:1] == ["torchrun"]:
-        words = words[words.index("--no-python") + 1:]
+        words = words[words.index("--no-python") + 1 :]
     if words and (words[0] == "zoo" or words[:2] == ["python", "-m"]):
         yield where, words
 
@@ -97,7 +106,9 @@ def repo_ids() -> set[str]:
     """The Hub ids the documents use (arguments of download, push, eval and --init_from that are not paths)."""
     found = set()
     for _, words in COMMANDS:
-        found |= {word for word in words[2:] if REPO_ID.match(word) and not word.startswith(("runs/", "models/", "recipes/"))}
+        found |= {
+            word for word in words[2:] if REPO_ID.match(word) and not word.startswith(("runs/", "models/", "recipes/"))
+        }
     return found
 
 

@@ -26,8 +26,21 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("made")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ZOO_CACHE", str(tmp_path_factory.getbasetemp() / "zoo-cache"))
-        main(["fit", "-c", QUICKSTART_RECIPE, *TINY, *SMALL, "--trainer.max_steps", "1", "--trainer.logger", "false",
-              "--trainer.default_root_dir", str(root / "run")])
+        main(
+            [
+                "fit",
+                "-c",
+                QUICKSTART_RECIPE,
+                *TINY,
+                *SMALL,
+                "--trainer.max_steps",
+                "1",
+                "--trainer.logger",
+                "false",
+                "--trainer.default_root_dir",
+                str(root / "run"),
+            ]
+        )
     checkpoint = root / "run" / "checkpoints" / "last.ckpt"
     main(["export", str(checkpoint), str(root / "model")])
     damaged = hub.save(build("recursive"), root / "damaged")
@@ -41,14 +54,29 @@ def made(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     (root / "env.yaml").write_text("trainer:\n  default_root_dir: ${oc.env:ZOO_SURELY_UNSET_VARIABLE}\n")
     (root / "a-file").write_text("x")
     return {
-        "ckpt": checkpoint, "model": root / "model", "root": root, "damaged": damaged,
-        "energy": hub.save(build("energy"), root / "energy"), "board4": hub.save(build("recursive"), root / "board4"),
+        "ckpt": checkpoint,
+        "model": root / "model",
+        "root": root,
+        "damaged": damaged,
+        "energy": hub.save(build("energy"), root / "energy"),
+        "board4": hub.save(build("recursive"), root / "board4"),
         "trm4": write_checkpoint(build("recursive"), root / "trm4.ckpt"),
     }
 
 
 def fit(*words: str) -> list[str]:
-    return ["fit", "-c", QUICKSTART_RECIPE, *TINY, *SMALL, "--trainer.max_steps", "1", "--trainer.logger", "false", *words]
+    return [
+        "fit",
+        "-c",
+        QUICKSTART_RECIPE,
+        *TINY,
+        *SMALL,
+        "--trainer.max_steps",
+        "1",
+        "--trainer.logger",
+        "false",
+        *words,
+    ]
 
 
 # (command words with {placeholders} for `made`, texts the message must hold)
@@ -56,7 +84,10 @@ CASES = {
     "yaml syntax": (["fit", "-c", "{root}/syntax.yaml"], ["syntax.yaml, line 4", "not valid YAML"]),
     "empty recipe": (["fit", "-c", "{root}/empty.yaml"], ["empty.yaml is empty", "model:"]),
     "negative batch flag": (fit("--data.batch_size", "-1"), ["batch_size", "-1", "given as --data.batch_size"]),
-    "negative batch file": (fit("-c", "{root}/negative.yaml"), ["batch_size", "-4", "negative.yaml, line 2 (data.batch_size)"]),
+    "negative batch file": (
+        fit("-c", "{root}/negative.yaml"),
+        ["batch_size", "-4", "negative.yaml, line 2 (data.batch_size)"],
+    ),
     "negative count": (fit("--data.test_count", "-5"), ["test_count", "-5", "--data.test_count"]),
     "impossible board": (fit("--data.task.size", "7"), ["size", "7", "--data.task.size"]),
     "impossible givens": (fit("--data.task.givens", "40"), ["givens=40", "8..36", "--data.task.givens"]),
@@ -69,18 +100,30 @@ CASES = {
     "init_from missing": (fit("--init_from", "{root}/nowhere"), ["nowhere", "given as --init_from"]),
     "init_from family": (fit("--init_from", "{energy}"), ["EnergyTransformer", "RecursiveReasoner", "--init_from"]),
     "init_from board": (fit("--init_from", "{board4}"), ["'size': 4", "'size': 6", "--init_from"]),
-    "init_from width": (fit("--init_from", "{model}", "--model.init_args.width", "24"), ["width: 16", "24 in the recipe"]),
+    "init_from width": (
+        fit("--init_from", "{model}", "--model.init_args.width", "24"),
+        ["width: 16", "24 in the recipe"],
+    ),
     "init_from damaged": (fit("--init_from", "{damaged}"), ["model.safetensors is damaged", "--init_from"]),
     "init_from repo offline": (fit("--init_from", "org/absent"), ["org/absent", "--init_from"]),
-    "ckpt width": (fit("--ckpt_path", "{ckpt}", "--model.init_args.width", "24"), ["width: 16", "24 in the recipe", "--ckpt_path"]),
-    "ckpt family": (["fit", "-c", GRAM_RECIPE, *TINY, "--ckpt_path", "{trm4}"], ["RecursiveReasoner", "GenerativeRecursiveReasoner"]),
+    "ckpt width": (
+        fit("--ckpt_path", "{ckpt}", "--model.init_args.width", "24"),
+        ["width: 16", "24 in the recipe", "--ckpt_path"],
+    ),
+    "ckpt family": (
+        ["fit", "-c", GRAM_RECIPE, *TINY, "--ckpt_path", "{trm4}"],
+        ["RecursiveReasoner", "GenerativeRecursiveReasoner"],
+    ),
     "ckpt missing weights": (fit("--ckpt_path", "{root}/no-state_dict.ckpt"), ["has no weights", "--ckpt_path"]),
     "ckpt missing settings": (fit("--ckpt_path", "{root}/no-hyper_parameters.ckpt"), ["has no hyper-parameters"]),
     "ckpt missing file": (fit("--ckpt_path", "{root}/none.ckpt"), ["no checkpoint at", "none.ckpt"]),
     "eval count": (["eval", "{ckpt}", "--count", "0"], ["--count", "at least 1", "0"]),
     "eval batch size": (["eval", "{ckpt}", "--batch-size", "-3"], ["--batch-size", "-3"]),
     "eval device": (["eval", "{ckpt}", "--device", "banana"], ["banana", "not a device"]),
-    "eval unreachable givens": (["eval", "{ckpt}", "--task.givens", "8"], ["8 givens", "9..36", "given as --task.givens"]),
+    "eval unreachable givens": (
+        ["eval", "{ckpt}", "--task.givens", "8"],
+        ["8 givens", "9..36", "given as --task.givens"],
+    ),
     "eval other board": (["eval", "{ckpt}", "--task.size", "9", "--task.givens", "30"], ["cannot read", "--task.size"]),
     "eval unknown option": (["eval", "{ckpt}", "--task.colour", "red"], ["'colour'", "--task.colour"]),
     "eval unknown flag": (["eval", "{ckpt}", "--frobnicate"], ["--frobnicate"]),
@@ -91,7 +134,10 @@ CASES = {
     "eval missing model": (["eval", "{root}/missing.ckpt"], ["no folder or file at", "missing.ckpt"]),
     "export missing": (["export", "{root}/missing.ckpt", "{root}/out"], ["missing.ckpt"]),
     "export into a file": (["export", "{ckpt}", "{root}/a-file"], ["a-file is a file"]),
-    "export results missing": (["export", "{ckpt}", "{root}/out2", "--results", "{root}/nope.json"], ["nope.json", "--results"]),
+    "export results missing": (
+        ["export", "{ckpt}", "{root}/out2", "--results", "{root}/nope.json"],
+        ["nope.json", "--results"],
+    ),
     "push bad repo id": (["push", "{model}", "not a repo"], ["'not a repo'", "org/name"]),
     "push missing folder": (["push", "{root}/absent", "org/name"], ["no folder at"]),
     "download bad repo id": (["download", "bad//id"], ["'bad//id'", "org/name"]),
@@ -107,7 +153,11 @@ if not torch.cuda.is_available():
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_a_mistake_is_one_clear_message(
-    case: str, made: dict[str, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    case: str,
+    made: dict[str, Path],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     from huggingface_hub import constants
 
@@ -119,7 +169,7 @@ def test_a_mistake_is_one_clear_message(
     if words[0] == "fit":
         words += ["--trainer.default_root_dir", str(tmp_path / "run")]
     printed = zoo_error(capsys, *words)
-    message = printed[re.search(r"^zoo[ :]", printed, re.MULTILINE).start():]
+    message = printed[re.search(r"^zoo[ :]", printed, re.MULTILINE).start() :]
     assert len(message.strip().splitlines()) <= 2, message
     assert "usage:" not in printed
     for text in expected:

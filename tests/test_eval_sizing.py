@@ -43,7 +43,9 @@ def test_the_estimate_grows_with_what_thinking_keeps() -> None:
     assert deterministic.thinking_memory(8, Budget(4, 64)) == deterministic.thinking_memory(8, Budget(4, 1))
 
 
-def test_a_large_evaluation_shows_progress(checkpoint: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_large_evaluation_shows_progress(
+    checkpoint: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setattr(evaluate, "_PROGRESS_FROM", 1)  # everything counts as large
     main(["eval", str(checkpoint), "--budgets", "1,2", "--count", "6", "--batch-size", "2"])
     printed = capsys.readouterr().err

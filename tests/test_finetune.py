@@ -42,7 +42,11 @@ def fresh(task: dict, seed: int = 1, **sizes) -> RecursiveReasoner:
 @pytest.mark.parametrize("source_kind", ["folder", "checkpoint"])
 def test_init_from_loads_the_evaluation_weights_into_live_and_ema(source_kind: str, tmp_path: Path) -> None:
     source = build("recursive")  # its EMA differs from its live weights
-    path = hub.save(source, tmp_path / "model") if source_kind == "folder" else write_checkpoint(source, tmp_path / "last.ckpt")
+    path = (
+        hub.save(source, tmp_path / "model")
+        if source_kind == "folder"
+        else write_checkpoint(source, tmp_path / "last.ckpt")
+    )
     harder = {"name": "sudoku", "size": 4, "givens": 6}  # same board, fewer givens
     model = fresh(harder)
     hub.init_from(model, path)
@@ -60,7 +64,9 @@ def test_init_from_refuses_another_family_board_or_size(tmp_path: Path) -> None:
     recursive = hub.save(build("recursive"), tmp_path / "recursive")
     with pytest.raises(ZooError, match="trained on task .*'size': 4.*cannot read .*'size': 6.*only difficulty options"):
         hub.init_from(fresh({"name": "sudoku", "size": 6}), recursive)
-    with pytest.raises(hub.HubError, match="do not fit the recipe's RecursiveReasoner: width: 16 in .*, 24 in the recipe"):
+    with pytest.raises(
+        hub.HubError, match="do not fit the recipe's RecursiveReasoner: width: 16 in .*, 24 in the recipe"
+    ):
         hub.init_from(fresh({"name": "sudoku", "size": 4}, width=24), recursive)
 
 
@@ -70,21 +76,50 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("quickstart")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("ZOO_CACHE", str(tmp_path_factory.getbasetemp() / "zoo-cache"))
-        main([
-            "fit", "-c", QUICKSTART, *TINY, *SMALL, "--trainer.max_steps", "1", "--trainer.val_check_interval", "1",
-            "--trainer.logger", "false", "--trainer.default_root_dir", str(root / "run"),
-        ])
+        main(
+            [
+                "fit",
+                "-c",
+                QUICKSTART,
+                *TINY,
+                *SMALL,
+                "--trainer.max_steps",
+                "1",
+                "--trainer.val_check_interval",
+                "1",
+                "--trainer.logger",
+                "false",
+                "--trainer.default_root_dir",
+                str(root / "run"),
+            ]
+        )
         main(["export", str(root / "run" / "checkpoints" / "last.ckpt"), str(root / "model")])
     return root / "model"
 
 
 def test_finetune_recipe_starts_from_the_exported_weights(exported: Path, tmp_path: Path) -> None:
     # lr 0: one optimiser step moves nothing, so the fine-tuned checkpoint must hold the exported weights.
-    main([
-        "fit", "-c", FINETUNE, *TINY, *SMALL, "--init_from", str(exported), "--model.init_args.lr", "0",
-        "--trainer.max_steps", "1", "--trainer.val_check_interval", "1", "--trainer.logger", "false",
-        "--trainer.default_root_dir", str(tmp_path),
-    ])
+    main(
+        [
+            "fit",
+            "-c",
+            FINETUNE,
+            *TINY,
+            *SMALL,
+            "--init_from",
+            str(exported),
+            "--model.init_args.lr",
+            "0",
+            "--trainer.max_steps",
+            "1",
+            "--trainer.val_check_interval",
+            "1",
+            "--trainer.logger",
+            "false",
+            "--trainer.default_root_dir",
+            str(tmp_path),
+        ]
+    )
     checkpoint_path = tmp_path / "checkpoints" / "last.ckpt"
     tuned = load_checkpoint(checkpoint_path)
     assert tuned.task.spec()["givens"] == 9  # the recipe's harder puzzles
@@ -101,8 +136,22 @@ def test_finetune_recipe_refuses_a_model_of_another_board(
     exported: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     printed = zoo_error(
-        capsys, "fit", "-c", FINETUNE, *TINY, *SMALL, "--init_from", str(exported), "--data.task.size", "4",
-        "--data.task.givens", "8", "--trainer.fast_dev_run", "1", "--trainer.default_root_dir", str(tmp_path),
+        capsys,
+        "fit",
+        "-c",
+        FINETUNE,
+        *TINY,
+        *SMALL,
+        "--init_from",
+        str(exported),
+        "--data.task.size",
+        "4",
+        "--data.task.givens",
+        "8",
+        "--trainer.fast_dev_run",
+        "1",
+        "--trainer.default_root_dir",
+        str(tmp_path),
     )
     assert re.search("init_from .* was trained on task .*'size': 6.*'size': 4", printed), printed
     assert "(given as --init_from)" in printed

@@ -92,7 +92,11 @@ def assert_same_predictions(a: ReasoningFamily, b: ReasoningFamily) -> None:
 
 def write_checkpoint(model: ReasoningFamily, path: Path) -> Path:
     """What `zoo fit` leaves in a .ckpt, as far as loading goes (state dict, hyper-parameters, zoo record)."""
-    checkpoint: dict[str, Any] = {"state_dict": model.state_dict(), "hyper_parameters": dict(model.hparams), "global_step": 3}
+    checkpoint: dict[str, Any] = {
+        "state_dict": model.state_dict(),
+        "hyper_parameters": dict(model.hparams),
+        "global_step": 3,
+    }
     model.on_save_checkpoint(checkpoint)
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save(checkpoint, path)
@@ -129,7 +133,9 @@ def hub_answers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
                 return httpx2.Response(status, headers=headers, request=request)
         raise AssertionError(f"a test tried to reach the network: {request.method} {request.url}")
 
-    set_client_factory(lambda: httpx2.Client(transport=httpx2.MockTransport(answer), event_hooks={"request": [hf_request_event_hook]}))
+    set_client_factory(
+        lambda: httpx2.Client(transport=httpx2.MockTransport(answer), event_hooks={"request": [hf_request_event_hook]})
+    )
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
     monkeypatch.delenv("HF_TOKEN", raising=False)
@@ -190,9 +196,16 @@ def test_export_writes_the_hub_folder_and_card(tmp_path: Path, capsys: pytest.Ca
     model = build("recursive")
     run = tmp_path / "run" / "lightning_logs" / "version_0"
     checkpoint = write_checkpoint(model, run / "checkpoints" / "last.ckpt")
-    (run / "config.yaml").write_text("init_from: org/base\nseed_everything: 0\nmodel:\n  class_path: zoo.models.RecursiveReasoner\n")
-    results = {"family": "RecursiveReasoner", "task": model.task.spec(), "exact_match": {"1": 0.25, "4": 0.75},
-               "puzzles": 8, "machine": "test machine"}
+    (run / "config.yaml").write_text(
+        "init_from: org/base\nseed_everything: 0\nmodel:\n  class_path: zoo.models.RecursiveReasoner\n"
+    )
+    results = {
+        "family": "RecursiveReasoner",
+        "task": model.task.spec(),
+        "exact_match": {"1": 0.25, "4": 0.75},
+        "puzzles": 8,
+        "machine": "test machine",
+    }
     write_results(results, run)
     capsys.readouterr()
 
@@ -200,7 +213,12 @@ def test_export_writes_the_hub_folder_and_card(tmp_path: Path, capsys: pytest.Ca
     out = tmp_path / "out"
     assert f"exported: {out}" in capsys.readouterr().out
     assert {p.name for p in out.iterdir()} == {
-        "config.json", "model.safetensors", "README.md", "results.json", "budget_curve.png", "recipe.yaml"
+        "config.json",
+        "model.safetensors",
+        "README.md",
+        "results.json",
+        "budget_curve.png",
+        "recipe.yaml",
     }
     assert_same_predictions(model, zoo.load(out))
     assert (out / "recipe.yaml").read_text() == (run / "config.yaml").read_text()
@@ -212,12 +230,22 @@ def test_export_writes_the_hub_folder_and_card(tmp_path: Path, capsys: pytest.Ca
     assert card.data.model_name == "tiny-trm"
     measured = {r.metric_config: r.metric_value for r in card.data.eval_results if r.metric_type == "exact_match"}
     assert measured == {"budget=1": 0.25, "budget=4": 0.75}
-    for text in ("zoo eval org/name", "--init_from org/name", "zoo download org/name", "![", "(budget_curve.png)",
-                 "init_from: org/base", "| 4 | 0.750 |", "EMA"):
+    for text in (
+        "zoo eval org/name",
+        "--init_from org/name",
+        "zoo download org/name",
+        "![",
+        "(budget_curve.png)",
+        "init_from: org/base",
+        "| 4 | 0.750 |",
+        "EMA",
+    ):
         assert text in card.text, text
 
 
-def test_export_keeps_the_card_of_the_same_model_unless_asked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_export_keeps_the_card_of_the_same_model_unless_asked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     checkpoint = write_checkpoint(build("energy"), tmp_path / "run" / "checkpoints" / "last.ckpt")
     out = tmp_path / "out"
     main(["export", str(checkpoint), str(out)])
@@ -235,11 +263,16 @@ def test_export_keeps_the_card_of_the_same_model_unless_asked(tmp_path: Path, ca
 # ---- the Hugging Face cache, offline -------------------------------------------------------------
 
 
-def test_load_and_download_from_the_cache_offline(tmp_path: Path, offline: None, capsys: pytest.CaptureFixture[str]) -> None:
+def test_load_and_download_from_the_cache_offline(
+    tmp_path: Path, offline: None, capsys: pytest.CaptureFixture[str]
+) -> None:
     model = build("generative")
     snapshot = cache_repo(Path(constants.HF_HUB_CACHE), "org/name", hub.save(model, tmp_path / "model"))
     (repo,) = scan_cache_dir(constants.HF_HUB_CACHE).repos  # huggingface_hub reads the layout as its own
-    assert repo.repo_id == "org/name" and {f.file_name for f in next(iter(repo.revisions)).files} >= {"config.json", "model.safetensors"}
+    assert repo.repo_id == "org/name" and {f.file_name for f in next(iter(repo.revisions)).files} >= {
+        "config.json",
+        "model.safetensors",
+    }
 
     assert_same_predictions(model, zoo.load("org/name"))
     assert_same_predictions(model, zoo.load("org/name", revision="main"))
@@ -263,10 +296,14 @@ def test_eval_accepts_a_folder_and_a_repo_id(tmp_path: Path, offline: None, monk
 
 
 def test_offline_and_not_cached_says_so(offline: None, capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(hub.HubError, match="not in the local Hugging Face cache.*HF_HUB_OFFLINE=1.*zoo download org/absent") as error:
+    with pytest.raises(
+        hub.HubError, match="not in the local Hugging Face cache.*HF_HUB_OFFLINE=1.*zoo download org/absent"
+    ) as error:
         zoo.load("org/absent")
     assert isinstance(error.value.__cause__, LocalEntryNotFoundError)
-    assert "zoo download: org/absent (revision main) is not in the local Hugging Face cache" in zoo_error(capsys, "download", "org/absent")
+    assert "zoo download: org/absent (revision main) is not in the local Hugging Face cache" in zoo_error(
+        capsys, "download", "org/absent"
+    )
 
 
 # ---- errors from the Hub -------------------------------------------------------------------------
@@ -373,10 +410,14 @@ class FakeApi:
 
     def create_commit(self, repo_id: str, **options: Any) -> Any:
         FakeApi.calls.append(("create_commit", {"repo_id": repo_id, **options}))
-        return type("CommitInfo", (), {"commit_url": f"https://huggingface.co/{repo_id}/commit/abc123", "oid": "abc123"})()
+        return type(
+            "CommitInfo", (), {"commit_url": f"https://huggingface.co/{repo_id}/commit/abc123", "oid": "abc123"}
+        )()
 
 
-def test_push_uploads_the_folder_in_one_commit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_push_uploads_the_folder_in_one_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setattr(publish, "HfApi", FakeApi)
     monkeypatch.setenv("HF_TOKEN", "hf_test_token")
     FakeApi.calls = []
@@ -392,7 +433,14 @@ def test_push_uploads_the_folder_in_one_commit(tmp_path: Path, monkeypatch: pyte
     commit = calls["create_commit"]
     assert commit["repo_id"] == "org/name" and commit["revision"] == "dev" and commit["commit_message"] == "first model"
     pushed = {op.path_in_repo: Path(op.path_or_fileobj) for op in commit["operations"]}
-    assert set(pushed) == {"config.json", "model.safetensors", "README.md", "results.json", "budget_curve.png", "recipe.yaml"}
+    assert set(pushed) == {
+        "config.json",
+        "model.safetensors",
+        "README.md",
+        "results.json",
+        "budget_curve.png",
+        "recipe.yaml",
+    }
     assert all(path == folder / name for name, path in pushed.items())
 
     FakeApi.calls = []
@@ -402,11 +450,17 @@ def test_push_uploads_the_folder_in_one_commit(tmp_path: Path, monkeypatch: pyte
     assert calls["create_commit"]["revision"] is None
 
 
-def test_push_needs_a_token_and_a_valid_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_push_needs_a_token_and_a_valid_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setattr(publish, "HfApi", FakeApi)
     monkeypatch.setattr(publish, "get_token", lambda: None)
     folder = hub.save(build("energy"), tmp_path / "model")
-    assert "zoo push: no Hugging Face token: set HF_TOKEN, or run `hf auth login`" in zoo_error(capsys, "push", str(folder), "org/name")
+    assert "zoo push: no Hugging Face token: set HF_TOKEN, or run `hf auth login`" in zoo_error(
+        capsys, "push", str(folder), "org/name"
+    )
     (folder / "model.safetensors").unlink()
     assert "has no model.safetensors" in zoo_error(capsys, "push", str(folder), "org/name")
-    assert "zoo push: no folder at org/model: make one with `zoo export" in zoo_error(capsys, "push", "org/model", "org/name")
+    assert "zoo push: no folder at org/model: make one with `zoo export" in zoo_error(
+        capsys, "push", "org/model", "org/name"
+    )

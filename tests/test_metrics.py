@@ -50,6 +50,8 @@ def test_exact_match_per_budget_keeps_budgets_apart() -> None:
     inputs = TASK.encode(np.stack([puzzle, puzzle]))
     wrong = TASK.encode(np.zeros((4, 4), dtype=int))
     metric = ExactMatchPerBudget(TASK, ["1", "4"])
-    metric.update(inputs, {"1": torch.stack([wrong, TASK.encode(GRID_A)]), "4": TASK.encode(np.stack([GRID_B, GRID_A]))})
+    metric.update(
+        inputs, {"1": torch.stack([wrong, TASK.encode(GRID_A)]), "4": TASK.encode(np.stack([GRID_B, GRID_A]))}
+    )
     rates = metric.compute()
     assert rates["1"].item() == 0.5 and rates["4"].item() == 1.0

@@ -23,7 +23,8 @@ def snapshot(folder: Path) -> dict[str, str]:
     """Every file under `folder` (relative path -> sha256), to compare a folder before and after."""
     return {
         p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*")) if p.is_file()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
     }
 
 
@@ -32,7 +33,9 @@ def trained_run(tmp_path: Path, family: str, name: str, seed: int = 0) -> Path:
     model = build(family, seed=seed)
     run = tmp_path / name / "lightning_logs" / "version_0"
     checkpoint = write_checkpoint(model, run / "checkpoints" / "last.ckpt")
-    write_results({"family": type(model).__name__, "task": model.task.spec(), "exact_match": {"1": 0.5}, "puzzles": 4}, run)
+    write_results(
+        {"family": type(model).__name__, "task": model.task.spec(), "exact_match": {"1": 0.5}, "puzzles": 4}, run
+    )
     return checkpoint
 
 
@@ -99,7 +102,13 @@ def test_exporting_model_b_over_model_a(tmp_path: Path, capsys: pytest.CaptureFi
     main(["export", str(other), str(out), "--force"])
     assert "replaced RecursiveReasoner on sudoku" in capsys.readouterr().out
     # Model B's files only (it has no results, so no results.json, plot or eval/ of model A), and the notes.
-    assert {p.name for p in out.iterdir()} == {"config.json", "model.safetensors", "README.md", "recipe.yaml", "notes.txt"}
+    assert {p.name for p in out.iterdir()} == {
+        "config.json",
+        "model.safetensors",
+        "README.md",
+        "recipe.yaml",
+        "notes.txt",
+    }
     assert (out / "notes.txt").read_text() == "the user's own notes"
     assert "energy-transformer" in (out / "README.md").read_text()
     assert hub.load(out).__class__.__name__ == "EnergyTransformer"
@@ -125,14 +134,18 @@ def test_exporting_into_a_file_or_a_folder_of_other_files(tmp_path: Path, capsys
     (home / "config.json").write_text('{"another": "program"}')
     (home / "thesis.tex").write_text("years of work")
     before = snapshot(home)
-    assert "holds files belief-zoo did not write (config.json, thesis.tex)" in zoo_error(capsys, "export", checkpoint, str(home))
+    assert "holds files belief-zoo did not write (config.json, thesis.tex)" in zoo_error(
+        capsys, "export", checkpoint, str(home)
+    )
     assert snapshot(home) == before
     main(["export", checkpoint, str(home), "--force"])
     assert (home / "thesis.tex").read_text() == "years of work"
     assert hub.load(home) is not None and no_leftovers(home) and no_leftovers(tmp_path)
 
 
-def test_download_into_a_folder_never_overwrites_without_force(tmp_path: Path, monkeypatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_download_into_a_folder_never_overwrites_without_force(
+    tmp_path: Path, monkeypatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     cache_repo(Path(constants.HF_HUB_CACHE), "org/name", hub.save(build("recursive"), tmp_path / "model"))

@@ -103,10 +103,24 @@ def test_generator_states_survive_a_weights_only_checkpoint() -> None:
 # ---- end to end: SIGKILL, then `zoo fit --ckpt_path last`, runs for every family in tests/test_conformance.py
 
 
-def test_ckpt_path_last_without_a_checkpoint_starts_from_scratch(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    main([
-        "fit", "-c", str(REPO / "recipes" / "quickstart.yaml"), *TINY, "--trainer.max_steps", "2",
-        "--trainer.limit_val_batches", "0", "--trainer.default_root_dir", str(tmp_path), "--ckpt_path", "last",
-    ])
+def test_ckpt_path_last_without_a_checkpoint_starts_from_scratch(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(
+        [
+            "fit",
+            "-c",
+            str(REPO / "recipes" / "quickstart.yaml"),
+            *TINY,
+            "--trainer.max_steps",
+            "2",
+            "--trainer.limit_val_batches",
+            "0",
+            "--trainer.default_root_dir",
+            str(tmp_path),
+            "--ckpt_path",
+            "last",
+        ]
+    )
     assert "no last.ckpt" in capsys.readouterr().err
     assert list(tmp_path.rglob("last.ckpt"))

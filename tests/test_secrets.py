@@ -33,7 +33,18 @@ def secret_recipe(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_an_environment_secret_is_in_no_exported_or_pushed_file(
     secret_recipe: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    main(["fit", "-c", str(secret_recipe), *TINY, "--trainer.max_steps", "2", "--trainer.default_root_dir", str(tmp_path / "run")])
+    main(
+        [
+            "fit",
+            "-c",
+            str(secret_recipe),
+            *TINY,
+            "--trainer.max_steps",
+            "2",
+            "--trainer.default_root_dir",
+            str(tmp_path / "run"),
+        ]
+    )
     config = next((tmp_path / "run").rglob("config.yaml"))
     assert SECRET not in config.read_text()
     assert "${oc.env:ZOO_TEST_API_TOKEN}" in config.read_text()  # the recipe as written

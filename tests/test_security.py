@@ -66,19 +66,25 @@ def assert_nothing_ran(folder: Path, module: str = "evil_family") -> None:
 @pytest.mark.parametrize("field", ["family", "regime"])
 def test_a_config_naming_code_beside_the_weights_runs_nothing(evil_folder: Path, field: str) -> None:
     edit_config(evil_folder, **{field: f"evil_family.{field.capitalize()}"})
-    with pytest.raises(ZooError, match=rf"unknown {field} 'evil_family.{field.capitalize()}'.*belief-zoo knows") as error:
+    with pytest.raises(
+        ZooError, match=rf"unknown {field} 'evil_family.{field.capitalize()}'.*belief-zoo knows"
+    ) as error:
         zoo.load(evil_folder)
     assert "never imported" in str(error.value)
     assert_nothing_ran(evil_folder)
 
 
-@pytest.mark.parametrize("name", ["this.Zen", "json.JSONDecoder", "zoo.tasks.sudoku.Sudoku", "zoo.models.base.ReasoningFamily"])
+@pytest.mark.parametrize(
+    "name", ["this.Zen", "json.JSONDecoder", "zoo.tasks.sudoku.Sudoku", "zoo.models.base.ReasoningFamily"]
+)
 def test_a_config_naming_an_importable_module_is_refused_without_importing_it(tmp_path: Path, name: str) -> None:
     folder = hub.save(build("recursive"), tmp_path / "model")
     edit_config(folder, family=name)
     module = name.rpartition(".")[0]
     imported = module in sys.modules
-    with pytest.raises(ZooError, match="unknown family .*EnergyTransformer, GenerativeRecursiveReasoner, RecursiveReasoner"):
+    with pytest.raises(
+        ZooError, match="unknown family .*EnergyTransformer, GenerativeRecursiveReasoner, RecursiveReasoner"
+    ):
         zoo.load(folder)
     assert (module in sys.modules) == imported  # `this` prints the Zen of Python when imported: it never is
 
@@ -98,7 +104,15 @@ def test_a_checkpoint_naming_code_runs_nothing(evil_folder: Path, capsys: pytest
         zoo.load(evil_folder / "regime.ckpt")
     # Resuming from it: Lightning would merge the checkpoint's settings into the recipe and import them.
     printed = zoo_error(
-        capsys, "fit", "-c", QUICKSTART_RECIPE, *TINY, "--trainer.max_steps", "1", "--ckpt_path", str(evil_folder / "regime.ckpt"),
+        capsys,
+        "fit",
+        "-c",
+        QUICKSTART_RECIPE,
+        *TINY,
+        "--trainer.max_steps",
+        "1",
+        "--ckpt_path",
+        str(evil_folder / "regime.ckpt"),
     )
     assert "unknown regime 'evil_family.Regime'" in printed
     assert_nothing_ran(evil_folder)
@@ -109,7 +123,9 @@ def test_a_recipe_naming_code_is_refused_before_parsing(evil_folder: Path, capsy
     (evil_folder / "recipe.yaml").write_text(recipe)
     printed = zoo_error(capsys, "fit", "-c", "recipe.yaml", "--print_config")
     assert "unknown family 'evil_family.Family' in recipe.yaml, line" in printed
-    printed = zoo_error(capsys, "fit", "-c", QUICKSTART_RECIPE, "--model.init_args.regime.class_path", "evil_family.Regime")
+    printed = zoo_error(
+        capsys, "fit", "-c", QUICKSTART_RECIPE, "--model.init_args.regime.class_path", "evil_family.Regime"
+    )
     assert "unknown regime 'evil_family.Regime' in flag --model.init_args.regime.class_path" in printed
     assert_nothing_ran(evil_folder)
 
@@ -117,7 +133,11 @@ def test_a_recipe_naming_code_is_refused_before_parsing(evil_folder: Path, capsy
 def test_old_class_paths_of_the_zoos_own_classes_still_load(tmp_path: Path) -> None:
     model = build("generative")
     folder = hub.save(model, tmp_path / "model")
-    edit_config(folder, family="zoo.models.generative.GenerativeRecursiveReasoner", regime="zoo.regimes.variational.VariationalRecursion")
+    edit_config(
+        folder,
+        family="zoo.models.generative.GenerativeRecursiveReasoner",
+        regime="zoo.regimes.variational.VariationalRecursion",
+    )
     assert type(zoo.load(folder)) is type(model)
     edit_config(folder, family="zoo.models.GenerativeRecursiveReasoner", regime="zoo.regimes.VariationalRecursion")
     assert type(zoo.load(folder)) is type(model)
@@ -156,7 +176,9 @@ def test_a_checkpoint_is_checked_before_it_is_built(tmp_path: Path) -> None:
     checkpoint = torch.load(path, weights_only=True)
     checkpoint["hyper_parameters"]["width"] = 10_000_000
     torch.save(checkpoint, path)
-    with pytest.raises(ZooError, match=r"do not fit the RecursiveReasoner.*is \[6, 16\] in the file, \[6, 10000000\] in the network"):
+    with pytest.raises(
+        ZooError, match=r"do not fit the RecursiveReasoner.*is \[6, 16\] in the file, \[6, 10000000\] in the network"
+    ):
         zoo.load(path)
 
 
@@ -189,20 +211,29 @@ def remote(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[dict[str, An
     return requests
 
 
-def test_download_fetches_the_model_layout_and_never_code(remote: list[dict[str, Any]], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_download_fetches_the_model_layout_and_never_code(
+    remote: list[dict[str, Any]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from zoo.cli import main
 
     main(["download", "org/name", "--dir", str(tmp_path / "copy")])
-    assert {p.name for p in (tmp_path / "copy").iterdir()} == {"config.json", "model.safetensors", "README.md", "recipe.yaml"}
+    assert {p.name for p in (tmp_path / "copy").iterdir()} == {
+        "config.json",
+        "model.safetensors",
+        "README.md",
+        "recipe.yaml",
+    }
     main(["download", "org/name", "--dir", str(tmp_path / "more"), "--include", "notes/*", "--include", "*.py"])
-    assert sorted(p.relative_to(tmp_path / "more").as_posix() for p in (tmp_path / "more").rglob("*") if p.is_file()) == [
-        "README.md", "config.json", "model.safetensors", "notes/extra.txt", "recipe.yaml"
-    ]
+    assert sorted(
+        p.relative_to(tmp_path / "more").as_posix() for p in (tmp_path / "more").rglob("*") if p.is_file()
+    ) == ["README.md", "config.json", "model.safetensors", "notes/extra.txt", "recipe.yaml"]
     for request in remote:
         assert "*.py" in request["ignore"] and "*.bin" in request["ignore"] and "*.so" in request["ignore"]
 
 
-def test_download_copies_no_code_that_a_cache_already_holds(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch) -> None:
+def test_download_copies_no_code_that_a_cache_already_holds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:
     from zoo.cli import main
 
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))

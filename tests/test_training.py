@@ -18,10 +18,22 @@ SMALL_MODEL = ["--model.init_args.width", "32", "--model.init_args.expansion", "
 
 
 def fit(root: Path, *extra: str) -> dict:
-    main([
-        "fit", "-c", QUICKSTART, *TINY, *SMALL_MODEL, "--trainer.default_root_dir", str(root),
-        "--trainer.logger", "false", "--trainer.val_check_interval", "10", *extra,
-    ])
+    main(
+        [
+            "fit",
+            "-c",
+            QUICKSTART,
+            *TINY,
+            *SMALL_MODEL,
+            "--trainer.default_root_dir",
+            str(root),
+            "--trainer.logger",
+            "false",
+            "--trainer.val_check_interval",
+            "10",
+            *extra,
+        ]
+    )
     return json.loads((root / "results.json").read_text())
 
 

@@ -27,7 +27,7 @@ import contextvars
 import os
 import types
 import warnings
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 

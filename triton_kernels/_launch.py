@@ -3,13 +3,13 @@ wrapper with its autotune configurations, and persistent grids."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import torch
 
-from ._checks import step_size_view
 from . import _dispatch
+from ._checks import step_size_view
 
 
 @dataclass
@@ -43,6 +43,7 @@ def step_size_grad(grad_rows: torch.Tensor, step_size: torch.Tensor, lead_shape:
     else:
         g = g.sum_to_size(step_size.shape)
     return g.to(dtype=step_size.dtype, device=step_size.device)
+
 
 def empty(shape: Sequence[int], dtype: torch.dtype, device: torch.device) -> torch.Tensor:
     """Every buffer a launcher hands to a kernel comes from here (tests fill them with NaN)."""

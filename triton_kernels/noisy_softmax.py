@@ -195,9 +195,7 @@ def _launch_fwd(x: torch.Tensor, sigma: float, seed: int) -> torch.Tensor:
     G = (D + 3) // 4
     plan = _launch.row_plan(N, D)
     if plan.single:
-        _fwd_tile[(plan.grid,)](
-            x, p, N, D, G, seed, sigma, HAS_NOISE=sigma > 0, ROWS=plan.rows, BLOCK_D=plan.block_d
-        )
+        _fwd_tile[(plan.grid,)](x, p, N, D, G, seed, sigma, HAS_NOISE=sigma > 0, ROWS=plan.rows, BLOCK_D=plan.block_d)
     else:
         grid = _launch.persistent_grid(N, x.device)
         _fwd_loop[grid](x, p, N, D, G, seed, sigma, HAS_NOISE=sigma > 0, interp_meta=_launch.interp_loop_meta())
@@ -267,9 +265,7 @@ def _reference(logits, sigma, seed):
     return torch.softmax(z, dim=-1).to(logits.dtype)
 
 
-def noisy_softmax_reference(
-    logits: torch.Tensor, noise_scale: float = 0.0, seed: int | None = None
-) -> torch.Tensor:
+def noisy_softmax_reference(logits: torch.Tensor, noise_scale: float = 0.0, seed: int | None = None) -> torch.Tensor:
     """Pure-PyTorch :func:`noisy_softmax`; ε from ``torch.randn`` seeded with ``seed`` (not Philox)."""
     sigma = _validate(logits, noise_scale)
     seed = _checks.resolve_seed(OP, seed) if sigma > 0 else 0

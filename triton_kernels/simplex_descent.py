@@ -3,7 +3,8 @@
 ``p ⊙ (g − ⟨p, g⟩)`` is the softmax VJP: with ``p = softmax(logits)`` and ``g = ∂E/∂p`` it is ∂E/∂logits.
 Fusing it with the (clamped) descent update lets a family take ∂E/∂p and step the logits without
 differentiating through a softmax, in one kernel (two passes over ``p`` and ``g`` for rows wider than a
-register tile, the second walking the chunks last-first while they are still in L2). ``probs`` is taken as given; it is not recomputed from ``logits``.
+register tile, the second walking the chunks last-first while they are still in L2). ``probs`` is taken as
+given; it is not recomputed from ``logits``.
 
 Backward, with ``w`` the incoming gradient, ``s = ⟨p, g⟩`` (saved per row), ``v = p ⊙ (g − s)``,
 ``u = clamp(v)`` and ``h = −α·w`` where ``v`` is not clamped (0 elsewhere)::

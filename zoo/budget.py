@@ -24,7 +24,7 @@ class Budget:
             raise ZooError(f"a budget needs steps >= 1 and samples >= 1, got {self}", key="budgets")
 
     @classmethod
-    def of(cls, value: "Budget | int") -> "Budget":
+    def of(cls, value: Budget | int) -> Budget:
         """Accept a bare step count where a Budget is expected."""
         return value if isinstance(value, Budget) else cls(steps=int(value))
 

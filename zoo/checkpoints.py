@@ -12,9 +12,10 @@ from __future__ import annotations
 import inspect
 import pickle
 import zipfile
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import torch
 from torch.nn.modules import module as nn_module
@@ -31,7 +32,9 @@ _REGISTRATION_SLACK = 256
 def family_arguments(cls: type[ReasoningFamily], hparams: Mapping[str, Any], where: str) -> dict[str, Any]:
     """The saved hyper-parameters as constructor arguments (Lightning's '_' keys left out), each one accepted."""
     if not isinstance(hparams, Mapping):
-        raise ZooError(f"{where} holds no hyper-parameters mapping (got {type(hparams).__name__}): export or train it again")
+        raise ZooError(
+            f"{where} holds no hyper-parameters mapping (got {type(hparams).__name__}): export or train it again"
+        )
     arguments = {key: value for key, value in hparams.items() if not str(key).startswith("_")}
     accepted = accepted_arguments(cls)
     unknown = sorted(set(arguments) - accepted)
@@ -167,7 +170,9 @@ def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     except (RuntimeError, OSError, EOFError, ValueError, KeyError) as error:
         raise DamagedFileError(damaged.format(f"{type(error).__name__}: {str(error).splitlines()[0]}")) from None
     if not isinstance(checkpoint, dict):
-        raise ZooError(f"{path} is not a Lightning checkpoint (it holds a {type(checkpoint).__name__}): train it with `zoo fit`")
+        raise ZooError(
+            f"{path} is not a Lightning checkpoint (it holds a {type(checkpoint).__name__}): train it with `zoo fit`"
+        )
     record = checkpoint.get("zoo")
     if not isinstance(record, dict) or "family" not in record or "task" not in record:
         raise ZooError(f"{path} was not written by belief-zoo (no 'zoo' record): train it with `zoo fit`")
@@ -185,7 +190,11 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     checkpoint = read_checkpoint(path, map_location)
     state = checkpoint["state_dict"]
     model = build_family(
-        checkpoint["zoo"]["family"], checkpoint["hyper_parameters"], where=str(path), shapes=tensor_shapes(state), part="family"
+        checkpoint["zoo"]["family"],
+        checkpoint["hyper_parameters"],
+        where=str(path),
+        shapes=tensor_shapes(state),
+        part="family",
     )
     model.load_state_dict(state, strict=True)
     return model.to(map_location).eval()

@@ -9,7 +9,8 @@ position it restores belongs to that task's data.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from zoo import registry, tasks
 from zoo.errors import ZooError
@@ -19,8 +20,22 @@ if TYPE_CHECKING:
 
 # Settings that change how a family trains or evaluates, not the shape of its network.
 TRAINING_SETTINGS = frozenset(
-    {"task", "regime", "eval_budgets", "lr", "weight_decay", "betas", "warmup_steps", "lr_min_ratio", "ema_decay",
-     "selection", "accept_only_lower", "inference_noise", "noise", "noise_std"}
+    {
+        "task",
+        "regime",
+        "eval_budgets",
+        "lr",
+        "weight_decay",
+        "betas",
+        "warmup_steps",
+        "lr_min_ratio",
+        "ema_decay",
+        "selection",
+        "accept_only_lower",
+        "inference_noise",
+        "noise",
+        "noise_std",
+    }
 )
 
 
@@ -36,8 +51,8 @@ def require_family(saved: object, expected: type | str, source: str) -> None:
     wanted = expected if isinstance(expected, type) else registry.family(expected)
     if found is not wanted:
         raise ZooError(
-            f"{source} holds {_a(found.__name__)} model, but {_a(wanted.__name__)} is expected here: use a model (and a "
-            "recipe) of the same family"
+            f"{source} holds {_a(found.__name__)} model, but {_a(wanted.__name__)} is expected here: "
+            "use a model (and a recipe) of the same family"
         )
 
 

@@ -15,8 +15,9 @@ import hashlib
 import json
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import lightning as L
 import numpy as np
@@ -75,14 +76,16 @@ def generate_splits(task: Task, counts: dict[str, int], seed: int) -> dict[str, 
             if stalled >= _STALLED_CHUNKS:
                 have = {split: len(pairs) for split, pairs in found.items()}
                 raise ZooError(
-                    f"could not generate {counts} distinct puzzles of {task.spec()}: the last {_STALLED_CHUNKS * _GENERATION_CHUNK} "
-                    f"generated added none (have {have}); the task has too few distinct puzzles for these counts: "
+                    f"could not generate {counts} distinct puzzles of {task.spec()}: the last "
+                    f"{_STALLED_CHUNKS * _GENERATION_CHUNK} generated added none (have {have}); the task has too few "
+                    "distinct puzzles for these counts: "
                     "lower data.train_count, val_count or test_count",
                     key="train_count",
                 )
     return {
-        split: (np.stack([p for p, _ in pairs]), np.stack([s for _, s in pairs])) if pairs else
-        (np.zeros((0, task.size, task.size), np.int64), np.zeros((0, task.size, task.size), np.int64))
+        split: (np.stack([p for p, _ in pairs]), np.stack([s for _, s in pairs]))
+        if pairs
+        else (np.zeros((0, task.size, task.size), np.int64), np.zeros((0, task.size, task.size), np.int64))
         for split, pairs in found.items()
     }
 
@@ -208,7 +211,10 @@ def check_settings(**settings: int) -> None:
 def task_for_generation(spec: Any) -> Task:
     """The task of a spec, checked to be one whose puzzles `generate` can make; errors keyed "task.<option>"."""
     if not isinstance(spec, dict):
-        raise ZooError(f"a task is written as {{name: ..., option: value}}, e.g. {{name: sudoku, size: 6}}; got {spec!r}", key="task")
+        raise ZooError(
+            f"a task is written as {{name: ..., option: value}}, e.g. {{name: sudoku, size: 6}}; got {spec!r}",
+            key="task",
+        )
     try:
         task = tasks.get(**spec)
         task.check_generatable()
@@ -285,8 +291,14 @@ class TaskDataModule(L.LightningDataModule):
     ) -> None:
         super().__init__()
         check_settings(
-            train_count=train_count, val_count=val_count, test_count=test_count, augment_copies=augment_copies,
-            batch_size=batch_size, eval_batch_size=eval_batch_size, seed=seed, num_workers=num_workers,
+            train_count=train_count,
+            val_count=val_count,
+            test_count=test_count,
+            augment_copies=augment_copies,
+            batch_size=batch_size,
+            eval_batch_size=eval_batch_size,
+            seed=seed,
+            num_workers=num_workers,
         )
         self.save_hyperparameters()
         self.task = task_for_generation(task)
@@ -298,8 +310,11 @@ class TaskDataModule(L.LightningDataModule):
     def cache_path(self) -> Path:
         key = json.dumps(
             {
-                "task": self.task.spec(), "generator": self.task.generator_version, "format": _CACHE_FORMAT,
-                "counts": self.counts, "seed": self.hparams.seed,
+                "task": self.task.spec(),
+                "generator": self.task.generator_version,
+                "format": _CACHE_FORMAT,
+                "counts": self.counts,
+                "seed": self.hparams.seed,
             },
             sort_keys=True,
         )
@@ -348,8 +363,12 @@ class TaskDataModule(L.LightningDataModule):
         # The order seed under several processes is the training seed, as Lightning's own sampler would use.
         sampler = ResumableSampler(dataset, replicas, rank, seed=int(os.environ.get("PL_GLOBAL_SEED", 0)))
         return ResumableLoader(
-            dataset, sampler, batch_size=self.hparams.batch_size, drop_last=True,
-            num_workers=self.hparams.num_workers, persistent_workers=self.hparams.num_workers > 0,
+            dataset,
+            sampler,
+            batch_size=self.hparams.batch_size,
+            drop_last=True,
+            num_workers=self.hparams.num_workers,
+            persistent_workers=self.hparams.num_workers > 0,
             # Worker seeds come from here, not from the global generator, whose draws the sampler makes.
             generator=torch.Generator().manual_seed(self.hparams.seed),
         )
@@ -357,7 +376,9 @@ class TaskDataModule(L.LightningDataModule):
     def _eval_loader(self, split: str) -> DataLoader:
         dataset = self.dataset(split)
         return DataLoader(
-            dataset, sampler=ShardSampler(dataset, *self._processes()), batch_size=self.hparams.eval_batch_size,
+            dataset,
+            sampler=ShardSampler(dataset, *self._processes()),
+            batch_size=self.hparams.eval_batch_size,
             num_workers=self.hparams.num_workers,
         )
 

@@ -15,7 +15,7 @@ class ZooError(ValueError):
         super().__init__(message)
         self.key = key
 
-    def under(self, prefix: str) -> "ZooError":
+    def under(self, prefix: str) -> ZooError:
         """This error with its key moved under `prefix` ("task" + "givens" -> "task.givens")."""
         self.key = f"{prefix}.{self.key}" if self.key else prefix
         return self

@@ -6,9 +6,11 @@ refused with the memory it needs and what is free, and long evaluations show a p
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
+
 from zoo import compat, progress, tasks
 from zoo.budget import Budget
 from zoo.data import TaskDataModule
@@ -40,8 +42,10 @@ def parse_task_overrides(extra: Sequence[str]) -> dict[str, Any]:
     while items:
         flag = items.pop(0)
         if not flag.startswith("--task."):
-            raise ZooError(f"unknown argument {flag!r}: task options are given as --task.NAME VALUE; see `zoo eval --help`")
-        name, has_value, value = flag[len("--task."):].partition("=")
+            raise ZooError(
+                f"unknown argument {flag!r}: task options are given as --task.NAME VALUE; see `zoo eval --help`"
+            )
+        name, has_value, value = flag[len("--task.") :].partition("=")
         if not has_value:
             if not items:
                 raise ZooError(f"{flag} needs a value", key=f"task.{name}")
@@ -60,7 +64,10 @@ def evaluation_task(model: ReasoningFamily, overrides: dict[str, Any]) -> tasks.
     try:
         compat.require_readable(model.task.spec(), task.spec(), "this model")
     except ZooError as error:
-        raise ZooError(f"{error}: override difficulty options only, e.g. --task.givens", key=f"task.{next(iter(overrides), 'name')}") from None
+        raise ZooError(
+            f"{error}: override difficulty options only, e.g. --task.givens",
+            key=f"task.{next(iter(overrides), 'name')}",
+        ) from None
     return task
 
 
@@ -103,13 +110,17 @@ def evaluate(
     """On `count` held-out puzzles of `task`: verified exact match per budget label and, for families that
     sample, coverage@N and diversity per budget with N > 1. Large evaluations show a progress bar."""
     torch.manual_seed(seed)  # sampling families draw their noise and initialisations from torch's generator
-    data = TaskDataModule(task.spec(), train_count=0, val_count=0, test_count=count, seed=seed, eval_batch_size=batch_size)
+    data = TaskDataModule(
+        task.spec(), train_count=0, val_count=0, test_count=count, seed=seed, eval_batch_size=batch_size
+    )
     data.prepare_data()
     data.setup()
     exact = ExactMatchPerBudget(task, [b.label for b in budgets])
     coverage: dict[str, SolutionCoverage] = {}
     work = count * max(b.steps for b in budgets) * max(b.samples for b in budgets)
-    batches = progress.bar(work=work, large=_PROGRESS_FROM, iterable=data.test_dataloader(), desc="evaluating", unit="batch")
+    batches = progress.bar(
+        work=work, large=_PROGRESS_FROM, iterable=data.test_dataloader(), desc="evaluating", unit="batch"
+    )
     for batch in batches:
         inputs = batch["inputs"].to(model.device)
         answers, samples = model.evaluate_budgets(inputs, budgets)  # one run: answers and coverage agree

@@ -13,9 +13,9 @@ import shutil
 import signal
 import threading
 import uuid
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator
 
 
 def _partial_name(path: Path) -> Path:

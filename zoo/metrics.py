@@ -6,7 +6,7 @@ whether or not it equals the stored solution (multi-solution puzzles have more t
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor
@@ -14,8 +14,6 @@ from torchmetrics import Metric
 
 from zoo.tasks import Task
 from zoo.tasks.base import BLANK_TOKEN
-
-
 
 
 class CellAccuracy(Metric):

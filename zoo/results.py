@@ -33,8 +33,10 @@ def format_table(results: dict[str, Any], markdown: bool = False) -> str:
         for label in results["exact_match"]
     ]
     if markdown:
-        return "\n".join(["| " + " | ".join(header) + " |", "|---|" + "---|" * len(columns)] +
-                         ["| " + " | ".join(row) + " |" for row in rows])
+        return "\n".join(
+            ["| " + " | ".join(header) + " |", "|---|" + "---|" * len(columns)]
+            + ["| " + " | ".join(row) + " |" for row in rows]
+        )
     return "\n".join("".join(f"{cell:>{8 if i == 0 else 13}}" for i, cell in enumerate(row)) for row in [header, *rows])
 
 

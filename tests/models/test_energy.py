@@ -132,7 +132,13 @@ def test_lightning_test_loop_can_think(tmp_path) -> None:
 
     model = build()
     data = TaskDataModule(TASK, train_count=8, val_count=4, test_count=4, batch_size=4, eval_batch_size=4)
-    trainer = L.Trainer(accelerator="cpu", logger=False, enable_checkpointing=False, enable_progress_bar=False,
-                        enable_model_summary=False, default_root_dir=tmp_path)
+    trainer = L.Trainer(
+        accelerator="cpu",
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        default_root_dir=tmp_path,
+    )
     trainer.test(model, datamodule=data, verbose=False)
     assert set(model.test_results["exact_match"]) == {b.label for b in model.eval_budgets}

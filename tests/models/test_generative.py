@@ -111,7 +111,9 @@ def test_configuration_errors_are_clear() -> None:
         GenerativeRecursiveReasoner(TASK, noise="loud")
     with pytest.raises(ValueError, match="GenerativeRecursiveReasoner cannot be trained with EnergyDescent.*energy"):
         GenerativeRecursiveReasoner(TASK, EnergyDescent())
-    with pytest.raises(ValueError, match="RecursiveReasoner cannot be trained with VariationalRecursion.*latent_posterior"):
+    with pytest.raises(
+        ValueError, match="RecursiveReasoner cannot be trained with VariationalRecursion.*latent_posterior"
+    ):
         RecursiveReasoner(TASK, VariationalRecursion())
 
 
@@ -125,7 +127,9 @@ def test_coverage_on_hand_made_cases() -> None:
     wrong = grid_a.copy()
     wrong[3, 3] = 2
     inputs = task.encode(np.stack([puzzle, puzzle]))
-    samples = task.encode(np.stack([[grid_a, grid_a], [grid_b, grid_a], [wrong, grid_a], [grid_a, grid_a]]))  # [4, 2, L]
+    samples = task.encode(
+        np.stack([[grid_a, grid_a], [grid_b, grid_a], [wrong, grid_a], [grid_a, grid_a]])
+    )  # [4, 2, L]
     metric = SolutionCoverage(task)
     metric.update(inputs, samples)
     result = metric.compute()

@@ -14,14 +14,19 @@ TASK = {"name": "sudoku", "size": 4, "givens": 8}
 
 def model(**options) -> RecursiveReasoner:
     torch.manual_seed(0)
-    built = RecursiveReasoner(TASK, DeepSupervision(max_steps=3, halt_exploration=0.0), width=16, cycles=2, latent_updates=2, **options)
+    built = RecursiveReasoner(
+        TASK, DeepSupervision(max_steps=3, halt_exploration=0.0), width=16, cycles=2, latent_updates=2, **options
+    )
     built.log = lambda *args, **kwargs: None
     return built
 
 
 def batch(size: int, seed: int) -> dict[str, torch.Tensor]:
     generator = torch.Generator().manual_seed(seed)
-    return {"inputs": torch.randint(1, 6, (size, 16), generator=generator), "targets": torch.randint(2, 6, (size, 16), generator=generator)}
+    return {
+        "inputs": torch.randint(1, 6, (size, 16), generator=generator),
+        "targets": torch.randint(2, 6, (size, 16), generator=generator),
+    }
 
 
 def test_think_returns_one_answer_per_step() -> None:

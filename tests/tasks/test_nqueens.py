@@ -19,7 +19,7 @@ from zoo.tasks import NQueens, Task
 SIZES = [6, 8, 10]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _brute_force(n: int) -> tuple[bytes, ...]:
     """Every full solution by checking all permutations (n <= 8), as answer-board bytes."""
     perms = np.asarray(list(itertools.permutations(range(n))), dtype=np.int64)  # [n!, n]

@@ -125,7 +125,9 @@ def test_gradcheck_triton_path(forced, tiling):
 def test_gradcheck_reference_float64():
     logits, probs, grad = (t.double().requires_grad_() for t in _inputs((2, 3, 5), "cpu", seed=6))
     alpha = torch.rand(2, 3, 1, dtype=torch.float64, requires_grad=True)
-    assert torch.autograd.gradcheck(lambda l, p, g, a: simplex_descent_reference(l, p, g, a), (logits, probs, grad, alpha))
+    assert torch.autograd.gradcheck(
+        lambda l, p, g, a: simplex_descent_reference(l, p, g, a), (logits, probs, grad, alpha)
+    )
 
 
 def test_empty_and_bad_inputs(forced):

@@ -35,9 +35,13 @@ def device_of(text: str) -> torch.device:
     try:
         device = torch.device(text)
     except RuntimeError:
-        raise ZooError(f"--device {text!r} is not a device: use cpu, or cuda / cuda:N on a machine with a GPU", key="device") from None
+        raise ZooError(
+            f"--device {text!r} is not a device: use cpu, or cuda / cuda:N on a machine with a GPU", key="device"
+        ) from None
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise ZooError(f"--device {text} asks for a CUDA device, and this machine has none: use --device cpu", key="device")
+        raise ZooError(
+            f"--device {text} asks for a CUDA device, and this machine has none: use --device cpu", key="device"
+        )
     if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
         raise ZooError(f"--device {text}: this machine has {torch.cuda.device_count()} CUDA device(s)", key="device")
     return device
@@ -54,18 +58,35 @@ def run(words: list[str]) -> None:
         description="Exact match at each inference budget on held-out puzzles; writes results.json and a plot.",
         epilog="Task difficulty can be changed with --task.NAME VALUE, e.g. --task.givens 9.",
     )
-    parser.add_argument("model", help="a .ckpt written by `zoo fit`, a folder made by `zoo export`, or a Hub repo id (org/name)")
+    parser.add_argument(
+        "model", help="a .ckpt written by `zoo fit`, a folder made by `zoo export`, or a Hub repo id (org/name)"
+    )
     parser.add_argument("--revision", default=None, help="branch, tag or commit when MODEL is a Hub repo id")
-    parser.add_argument("--budgets", default=None, help="comma list: steps ('1,2,4') or steps x samples ('8x1,8x4'); default: the model's eval_budgets")
+    parser.add_argument(
+        "--budgets",
+        default=None,
+        help="comma list: steps ('1,2,4') or steps x samples ('8x1,8x4'); default: the model's eval_budgets",
+    )
     parser.add_argument("--count", type=at_least_one, default=500, help="held-out puzzles to evaluate (default 500)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the held-out puzzles and of sampling (default 0)")
-    parser.add_argument("--batch-size", type=at_least_one, default=256, help="puzzles thought about at once (default 256)")
-    parser.add_argument("--out", type=Path, default=None, help="directory for results.json and the plot (default: beside a .ckpt, "
-                        "MODEL/eval for a folder, ./eval/ORG--NAME for a repo id)")
-    parser.add_argument("--selection", choices=selection_choices(), default=None,
-                        help="how a sampling family picks one answer among samples: "
-                        + "; ".join(f"{f.__name__}: {', '.join(f.selections)}" for f in registry.families() if f.selections)
-                        + " (oracle = the task's verifier)")
+    parser.add_argument(
+        "--batch-size", type=at_least_one, default=256, help="puzzles thought about at once (default 256)"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="directory for results.json and the plot (default: beside a .ckpt, "
+        "MODEL/eval for a folder, ./eval/ORG--NAME for a repo id)",
+    )
+    parser.add_argument(
+        "--selection",
+        choices=selection_choices(),
+        default=None,
+        help="how a sampling family picks one answer among samples: "
+        + "; ".join(f"{f.__name__}: {', '.join(f.selections)}" for f in registry.families() if f.selections)
+        + " (oracle = the task's verifier)",
+    )
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args, extra = parser.parse_known_args(words)
     if args.seed < 0:
@@ -102,4 +123,3 @@ def run(words: list[str]) -> None:
         "machine": describe_machine(),
     }
     write_results(results, args.out or default_out(args.model))
-

@@ -12,7 +12,7 @@ import re
 import sys
 import warnings
 from pathlib import Path
-from typing import Any, NoReturn, Optional
+from typing import Any, NoReturn
 
 import torch
 import yaml
@@ -37,8 +37,14 @@ from zoo.results import ResultsWriter
 set_parsing_settings(subclasses_enabled=[Regime])
 
 # What Lightning's parser adds to an error that says nothing about the mistake itself.
-_NOISE = ("Given value", "Subtypes:", "Errors:", "Does not validate against any of the Union subtypes",
-          "Expected a <class 'NoneType'>", "tip:")
+_NOISE = (
+    "Given value",
+    "Subtypes:",
+    "Errors:",
+    "Does not validate against any of the Union subtypes",
+    "Expected a <class 'NoneType'>",
+    "tip:",
+)
 
 
 class ZooParser(LightningArgumentParser):
@@ -94,7 +100,7 @@ class ZooCLI(LightningCLI):
         parser.add_lightning_class_args(ResultsWriter, "results")
         parser.add_argument(
             "--init_from",
-            type=Optional[str],
+            type=str | None,
             default=None,
             help="Start from the weights of a model: a folder made by `zoo export`, a Hub repo id (org/name) or a "
             ".ckpt. The family and the task's board must match; the optimiser starts fresh. With --ckpt_path the "
@@ -201,10 +207,15 @@ class ZooCLI(LightningCLI):
             if getattr(callback, "dirpath", None):
                 folders.add(Path(callback.dirpath))
         found = sorted(
-            (path for folder in folders for path in folder.rglob("last*.ckpt")), key=lambda p: p.stat().st_mtime, reverse=True
+            (path for folder in folders for path in folder.rglob("last*.ckpt")),
+            key=lambda p: p.stat().st_mtime,
+            reverse=True,
         )
         if not found:
-            print(f"zoo: no last.ckpt under {', '.join(sorted(map(str, folders)))}: starting from scratch", file=sys.stderr)
+            print(
+                f"zoo: no last.ckpt under {', '.join(sorted(map(str, folders)))}: starting from scratch",
+                file=sys.stderr,
+            )
             config["ckpt_path"] = None
             return
         skipped = []
@@ -252,7 +263,8 @@ def run(words: list[str]) -> None:
             f"the processes of this distributed run did not all meet: {error}\n"
             "  every node runs the same command with its own NODE_RANK (0 .. num_nodes-1) and MASTER_ADDR/MASTER_PORT "
             "naming node 0, which must be reachable from the others; the wait is bounded by "
-            "`--trainer.strategy DDPStrategy --trainer.strategy.timeout H:MM:SS` (default 0:30:00). See docs/multinode.md"
+            "`--trainer.strategy DDPStrategy --trainer.strategy.timeout H:MM:SS` (default 0:30:00). "
+            "See docs/multinode.md"
         ) from None
     finally:
         # Lightning leaves the process group open; tearing down gloo's threads at interpreter exit instead can

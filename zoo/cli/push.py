@@ -36,7 +36,9 @@ def run(words: list[str]) -> None:
     from zoo import hub
 
     try:
-        commit = hub.push(args.out_dir, args.repo_id, private=args.private, revision=args.revision, commit_message=args.message)
+        commit = hub.push(
+            args.out_dir, args.repo_id, private=args.private, revision=args.revision, commit_message=args.message
+        )
     except HfHubHTTPError as error:
         raise ZooError(
             f"the Hub refused the upload ({' '.join(str(error).split())}); check that your token (HF_TOKEN or "

@@ -9,8 +9,9 @@ where a setting came from — a flag, or a file and line — for error messages.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import yaml
 
@@ -58,7 +59,9 @@ class RecipeSources:
             return
         named = any(word.startswith(("--data", "--model", "--config")) for word in self.words)
         if self.words[:1] and self.words[0] in ("fit", "validate", "test", "predict") and not self.files and not named:
-            raise ZooError(f"no recipe: give one with -c, e.g. `zoo {self.words[0]} -c recipes/quickstart.yaml` (see recipes/)")
+            raise ZooError(
+                f"no recipe: give one with -c, e.g. `zoo {self.words[0]} -c recipes/quickstart.yaml` (see recipes/)"
+            )
         for path in self.files:
             self._check_file(path)
         for key, value, where in self._class_paths():
@@ -67,7 +70,10 @@ class RecipeSources:
 
     def _check_file(self, path: Path) -> None:
         if not path.is_file():
-            raise ZooError(f"recipe file not found: {path}\n  give a path to a YAML recipe, e.g. `zoo fit -c recipes/quickstart.yaml` (see recipes/)")
+            raise ZooError(
+                f"recipe file not found: {path}\n"
+                "  give a path to a YAML recipe, e.g. `zoo fit -c recipes/quickstart.yaml` (see recipes/)"
+            )
         text = path.read_text(errors="replace")
         try:
             node = yaml.compose(text)
@@ -79,7 +85,9 @@ class RecipeSources:
         if node is None:
             raise ZooError(f"{path} is empty: a recipe needs the sections model:, data: and trainer: ({EXAMPLE})")
         if not isinstance(node, yaml.MappingNode):
-            raise ZooError(f"{path} is not a recipe: its top level must be sections (model:, data:, trainer:), {EXAMPLE}")
+            raise ZooError(
+                f"{path} is not a recipe: its top level must be sections (model:, data:, trainer:), {EXAMPLE}"
+            )
         self._nodes[path] = node
         for key, value in _walk(node):
             if isinstance(value, yaml.ScalarNode) and isinstance(value.value, str):
@@ -92,8 +100,14 @@ class RecipeSources:
 
     def _class_paths(self) -> Iterator[tuple[str, str, str]]:
         """(key, class path, where) for the family and regime each file and flag names."""
-        wanted = ("model", "model.class_path", "model.init_args.regime.class_path", "model.regime.class_path",
-                  "model.init_args.regime", "model.regime")
+        wanted = (
+            "model",
+            "model.class_path",
+            "model.init_args.regime.class_path",
+            "model.regime.class_path",
+            "model.init_args.regime",
+            "model.regime",
+        )
         for path, node in self._nodes.items():
             for key, value in _walk(node):
                 if key in wanted and isinstance(value, yaml.ScalarNode) and value.value:

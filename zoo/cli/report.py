@@ -12,8 +12,9 @@ import argparse
 import errno
 import os
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator, NoReturn
+from typing import NoReturn
 
 import torch
 
@@ -81,8 +82,11 @@ def reporting(verb: str, debug: bool, locate: Locate | None = None) -> Iterator[
         if debug or error.errno not in _STORAGE_ERRORS:
             raise
         where = f" ({error.filename})" if error.filename else ""
-        fail(verb, f"{error.strerror or error}{where}: {_STORAGE_ERRORS[error.errno]}; files are written whole or not "
-             "at all, so what was there before is unchanged")
+        fail(
+            verb,
+            f"{error.strerror or error}{where}: {_STORAGE_ERRORS[error.errno]}; files are written whole or not "
+            "at all, so what was there before is unchanged",
+        )
     except torch.OutOfMemoryError as error:
         if debug:
             raise

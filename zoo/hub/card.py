@@ -12,7 +12,6 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from zoo import registry
 from zoo.budget import parse_budgets
-from zoo.results import format_table
 from zoo.hub.layout import (
     CONFIG_NAME,
     LIBRARY_NAME,
@@ -25,6 +24,7 @@ from zoo.hub.layout import (
 )
 from zoo.hub.sources import looks_like_path
 from zoo.models.base import ReasoningFamily
+from zoo.results import format_table
 
 
 def _kebab(name: str) -> str:
@@ -42,7 +42,10 @@ def reconstruct_recipe(model: ReasoningFamily) -> str:
     hparams.pop("task", None)
     if isinstance(hparams.get("regime"), dict):
         hparams["regime"] = {**hparams["regime"], "class_path": registry.recipe_path(model.regime)}
-    recipe = {"model": {"class_path": registry.recipe_path(model), "init_args": hparams}, "data": {"task": model.task.spec()}}
+    recipe = {
+        "model": {"class_path": registry.recipe_path(model), "init_args": hparams},
+        "data": {"task": model.task.spec()},
+    }
     return (
         "# Reconstructed from the model's hyper-parameters: the trainer and data settings other than the task\n"
         "# were not recorded. Add them (see recipes/ in belief-zoo) before training with it.\n"
@@ -140,7 +143,11 @@ def model_card(
         "```bash\n# with belief-zoo installed (`pip install -e .` in its repository)\n"
         f"zoo eval {reference} --count 500                 # table + plot at the model's budgets\n"
         f"zoo eval {reference} --budgets 1,2,4,8,16,32     # other budgets\n"
-        + (f"zoo eval {reference} --task.givens N            # other difficulty, same board\n" if "givens" in spec else "")
+        + (
+            f"zoo eval {reference} --task.givens N            # other difficulty, same board\n"
+            if "givens" in spec
+            else ""
+        )
         + "```",
         "```python\nimport zoo\n\n"
         f"model = zoo.load({reference!r})   # eval mode, weights loaded strictly\n"

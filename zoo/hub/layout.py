@@ -45,8 +45,25 @@ OWNED_ENTRIES = frozenset({*MODEL_FILES, EVAL_DIR})
 # Files that can only be read by unpickling. Never loaded, never downloaded, never pushed.
 PICKLED = ("*.bin", "*.ckpt", "*.pt", "*.pth", "*.pkl", "*.pickle", "*.joblib")
 # Code, in any form a machine could run. Never downloaded, whatever the user asks for.
-CODE = ("*.py", "*.pyc", "*.pyo", "*.pyd", "*.pyx", "*.so", "*.dll", "*.dylib", "*.exe", "*.sh", "*.bat", "*.cmd",
-        "*.ps1", "*.ipynb", "*.whl", "*.egg", "*.jar")
+CODE = (
+    "*.py",
+    "*.pyc",
+    "*.pyo",
+    "*.pyd",
+    "*.pyx",
+    "*.so",
+    "*.dll",
+    "*.dylib",
+    "*.exe",
+    "*.sh",
+    "*.bat",
+    "*.cmd",
+    "*.ps1",
+    "*.ipynb",
+    "*.whl",
+    "*.egg",
+    "*.jar",
+)
 FORMAT_VERSION = 1
 LIBRARY_NAME = "belief-zoo"
 
@@ -141,7 +158,9 @@ def read_config(folder: Path) -> dict[str, Any]:
     try:
         config = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise DamagedFileError(f"{path} is damaged (not valid JSON: {error}): export or download the model again") from None
+        raise DamagedFileError(
+            f"{path} is damaged (not valid JSON: {error}): export or download the model again"
+        ) from None
     if not isinstance(config, dict) or config.get("library_name") != LIBRARY_NAME or "family" not in config:
         raise HubError(
             f"{path} was not written by belief-zoo (library_name is not {LIBRARY_NAME!r}): "
@@ -154,7 +173,9 @@ def read_config(folder: Path) -> dict[str, Any]:
         )
     for key, kind in (("task", dict), ("hparams", dict)):
         if not isinstance(config.get(key), kind):
-            raise HubError(f"{path} has no valid {key!r} entry: the file was edited; export or download the model again")
+            raise HubError(
+                f"{path} has no valid {key!r} entry: the file was edited; export or download the model again"
+            )
     return config
 
 
@@ -216,7 +237,9 @@ def build_from_folder(folder: Path, map_location: str | torch.device = "cpu") ->
     try:
         load_model(model.model, weights, strict=True, device=str(map_location))
     except (RuntimeError, SafetensorError) as error:
-        raise DamagedFileError(f"{weights} is damaged ({' '.join(str(error).split())}): export or download it again") from None
+        raise DamagedFileError(
+            f"{weights} is damaged ({' '.join(str(error).split())}): export or download it again"
+        ) from None
     if model.ema_model is not None:
         model.ema_model.load_state_dict(model.model.state_dict())
     return model.to(map_location).eval()

@@ -61,7 +61,7 @@ class HubFamily(
         token: str | bool | None,
         map_location: str | torch.device = "cpu",
         **unused: Any,
-    ) -> "HubFamily":
+    ) -> HubFamily:
         folder = Path(model_id)
         if not folder.is_dir():
             folder = fetch(model_id, revision, cache_dir=cache_dir, token=token, local_files_only=local_files_only)

@@ -238,7 +238,10 @@ def export(
         spec = model.task.spec()
         if measured.get("family") != type(model).__name__ or not compat.reads(measured.get("task", spec), spec):
             if results is not None:
-                raise HubError(f"{results_path} holds results of another model ({measured.get('family')} on {measured.get('task')})")
+                raise HubError(
+                    f"{results_path} holds results of another model "
+                    f"({measured.get('family')} on {measured.get('task')})"
+                )
             measured = None  # a results.json of another run in the same directory tree
     recipe_text = recipe_path.read_text() if recipe_path is not None else None
     source = f"`{recipe_path.name}` of the training run" if recipe_path is not None else None
@@ -296,7 +299,9 @@ def push(
         api.create_branch(repo_id, branch=revision, repo_type="model", exist_ok=True)
     operations = [CommitOperationAdd(path_in_repo=name, path_or_fileobj=str(folder / name)) for name in files]
     message = commit_message or f"Upload {type(model).__name__} on {model.task.name} with belief-zoo {zoo_version()}"
-    return api.create_commit(repo_id, operations=operations, commit_message=message, revision=revision, repo_type="model")
+    return api.create_commit(
+        repo_id, operations=operations, commit_message=message, revision=revision, repo_type="model"
+    )
 
 
 def download(

@@ -34,7 +34,11 @@ from zoo.hub.layout import (
 
 
 def looks_like_path(source: str) -> bool:
-    return source.startswith((".", "/", "~")) or source.endswith((".ckpt", ".json", ".safetensors")) or source.count("/") > 1
+    return (
+        source.startswith((".", "/", "~"))
+        or source.endswith((".ckpt", ".json", ".safetensors"))
+        or source.count("/") > 1
+    )
 
 
 def fetch(
@@ -93,8 +97,8 @@ def fetch(
         if constants.HF_HUB_OFFLINE or local_files_only:
             why = "HF_HUB_OFFLINE=1 forbids downloading" if constants.HF_HUB_OFFLINE else "downloads were turned off"
             raise HubError(
-                f"{repo_id} (revision {revision or 'main'}) is not in the local Hugging Face cache ({cache}) and {why}: "
-                f"run `zoo download {repo_id}` while online, or unset HF_HUB_OFFLINE"
+                f"{repo_id} (revision {revision or 'main'}) is not in the local Hugging Face cache ({cache}) "
+                f"and {why}: run `zoo download {repo_id}` while online, or unset HF_HUB_OFFLINE"
             ) from error
         raise HubError(
             f"could not reach the Hub for {repo_id}, and it is not in the local cache ({cache}): check the "
@@ -110,9 +114,7 @@ def fetch(
     return folder
 
 
-def locate(
-    source: str | Path, revision: str | None = None, **fetch_options: Any
-) -> tuple[str, Path]:
+def locate(source: str | Path, revision: str | None = None, **fetch_options: Any) -> tuple[str, Path]:
     """("checkpoint", path) for a .ckpt, ("folder", path) for a model folder, local or fetched from the Hub."""
     text = str(source)
     path = Path(text).expanduser()
@@ -147,4 +149,3 @@ def locate(
         if text.split("/")[0] in ("models", "runs", "eval") or Path(text.split("/")[0]).is_dir():
             raise HubError(f"no folder or file at {text} (read as a Hub repo id instead: {error})") from error.__cause__
         raise
-

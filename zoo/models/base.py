@@ -15,7 +15,8 @@ from __future__ import annotations
 import copy
 import inspect
 from abc import abstractmethod
-from typing import Any, ClassVar, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -76,7 +77,11 @@ class ReasoningFamily(TrainingMixin):
         self.regime = instantiate_regime(regime) if regime is not None else self.default_regime()
         check_pairing(type(self), type(self.regime))
         self.training_settings = self.training_defaults.resolved(
-            lr=lr, weight_decay=weight_decay, betas=betas, warmup_steps=warmup_steps, lr_min_ratio=lr_min_ratio,
+            lr=lr,
+            weight_decay=weight_decay,
+            betas=betas,
+            warmup_steps=warmup_steps,
+            lr_min_ratio=lr_min_ratio,
             ema_decay=ema_decay,
         )
         self.eval_budgets = parse_budgets(",".join(str(b) for b in eval_budgets))
@@ -144,7 +149,9 @@ class ReasoningFamily(TrainingMixin):
             candidate_energies=run.energies,
         )
 
-    def evaluate_budgets(self, inputs: Tensor, budgets: Sequence[Budget]) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
+    def evaluate_budgets(
+        self, inputs: Tensor, budgets: Sequence[Budget]
+    ) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
         """One run at the most steps and samples asked for, read at every budget.
 
         Returns (answers [B, L] per budget label, every sample's answer [N, B, L] per label with N > 1). A
@@ -158,7 +165,9 @@ class ReasoningFamily(TrainingMixin):
             scores = run.scores[budget.steps - 1, : budget.samples]
             answers[budget.label] = pick(candidates, self.choose(inputs, candidates, scores))
             if budget.samples > 1:
-                samples[budget.label] = candidates if self.draws_samples else candidates[:1].expand(budget.samples, -1, -1)
+                samples[budget.label] = (
+                    candidates if self.draws_samples else candidates[:1].expand(budget.samples, -1, -1)
+                )
         return answers, samples
 
     def answers_per_budget(self, inputs: Tensor, budgets: Sequence[Budget]) -> dict[str, Tensor]:

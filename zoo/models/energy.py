@@ -14,7 +14,8 @@ or per cell). The energy itself is a verifier: `energy_of` scores any candidate 
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
@@ -44,8 +45,17 @@ class EnergyNet(nn.Module):
     """
 
     def __init__(
-        self, vocab_size: int, num_symbols: int, seq_len: int, width: int, depth: int, mixer: str, heads: int,
-        expansion: float, step_size: float, learn_step_size: bool,
+        self,
+        vocab_size: int,
+        num_symbols: int,
+        seq_len: int,
+        width: int,
+        depth: int,
+        mixer: str,
+        heads: int,
+        expansion: float,
+        step_size: float,
+        learn_step_size: bool,
     ) -> None:
         super().__init__()
         self.embed = nn.Embedding(vocab_size, width)
@@ -106,8 +116,16 @@ class EnergyTransformer(ReasoningFamily):
         self._save_hparams()
         self.num_symbols = self.task.vocab_size - FIRST_SYMBOL_TOKEN
         self.model = EnergyNet(
-            self.task.vocab_size, self.num_symbols, self.task.num_cells, width, depth, mixer, heads, expansion,
-            self.regime.step_size, self.regime.learn_step_size,
+            self.task.vocab_size,
+            self.num_symbols,
+            self.task.num_cells,
+            width,
+            depth,
+            mixer,
+            heads,
+            expansion,
+            self.regime.step_size,
+            self.regime.learn_step_size,
         )
         self._init_ema()
 

@@ -10,7 +10,8 @@ picks one answer per puzzle among the samples: the value head, a majority vote, 
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal, Sequence
+from collections.abc import Sequence
+from typing import Any, ClassVar, Literal
 
 import torch
 from torch import Tensor, nn
@@ -37,7 +38,9 @@ class GenerativeNet(RecursiveNet):
     cell. A fixed z0 (the starting states, drawn once) is part of the checkpoint.
     """
 
-    def __init__(self, vocab_size: int, seq_len: int, width: int, depth: int, mixer: str, heads: int, expansion: float) -> None:
+    def __init__(
+        self, vocab_size: int, seq_len: int, width: int, depth: int, mixer: str, heads: int, expansion: float
+    ) -> None:
         super().__init__(vocab_size, seq_len, width, depth, mixer, heads, expansion)
         self.prior = nn.Linear(width, 2 * width)
         self.posterior = nn.Linear(2 * width, 2 * width)
@@ -112,8 +115,17 @@ class GenerativeRecursiveReasoner(RecursiveReasoner):
         if selection not in self.selections:
             raise ZooError(f"selection must be one of {', '.join(self.selections)}, got {selection!r}", key="selection")
         super().__init__(
-            task, regime, width=width, depth=depth, mixer=mixer, heads=heads, expansion=expansion, cycles=cycles,
-            latent_updates=latent_updates, eval_budgets=eval_budgets, **training,
+            task,
+            regime,
+            width=width,
+            depth=depth,
+            mixer=mixer,
+            heads=heads,
+            expansion=expansion,
+            cycles=cycles,
+            latent_updates=latent_updates,
+            eval_budgets=eval_budgets,
+            **training,
         )
 
     @classmethod
@@ -126,7 +138,9 @@ class GenerativeRecursiveReasoner(RecursiveReasoner):
 
     def build_model(self) -> GenerativeNet:
         hp = self.hparams
-        return GenerativeNet(self.task.vocab_size, self.task.num_cells, hp.width, hp.depth, hp.mixer, hp.heads, hp.expansion)
+        return GenerativeNet(
+            self.task.vocab_size, self.task.num_cells, hp.width, hp.depth, hp.mixer, hp.heads, hp.expansion
+        )
 
     # ---- one transition and one supervision step ---------------------------------------------------
 
@@ -145,12 +159,16 @@ class GenerativeRecursiveReasoner(RecursiveReasoner):
         epsilon, kl = gaussian_latent(mu_q, logvar_q, mu_p, logvar_p, balance=self.regime.kl_balance)
         return epsilon, kl.sum(dim=-1)
 
-    def _transition(self, model: GenerativeNet, x: Tensor, h: Tensor, l: Tensor, target: Tensor | None) -> tuple[Tensor, Tensor, Tensor]:
+    def _transition(
+        self, model: GenerativeNet, x: Tensor, h: Tensor, l: Tensor, target: Tensor | None
+    ) -> tuple[Tensor, Tensor, Tensor]:
         u, l = model.cycle(x, h, l, self.hparams.latent_updates)
         epsilon, kl = self._noise(model, u, target)
         return u + epsilon, l, kl
 
-    def supervision_step(self, model: GenerativeNet, x: Tensor, state: State, target: Tensor | None = None) -> SupervisionStep:
+    def supervision_step(
+        self, model: GenerativeNet, x: Tensor, state: State, target: Tensor | None = None
+    ) -> SupervisionStep:
         """One supervision step: `cycles` transitions of the state (h, l) [B, L, D], gradients through the last.
 
         `target` [B, L] (training with a posterior): the noise comes from the posterior, and the KL is returned.

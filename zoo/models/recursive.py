@@ -7,8 +7,9 @@ logits and a halting logit from `y`. The budget of `think` is the number of supe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, Sequence
+from typing import Any, ClassVar, Literal
 
 import torch
 from torch import Tensor, nn
@@ -149,7 +150,9 @@ class RecursiveReasoner(ReasoningFamily):
 
     # ---- one supervision step ----------------------------------------------------------------------
 
-    def supervision_step(self, model: RecursiveNet, x: Tensor, state: State, target: Tensor | None = None) -> SupervisionStep:
+    def supervision_step(
+        self, model: RecursiveNet, x: Tensor, state: State, target: Tensor | None = None
+    ) -> SupervisionStep:
         """Advance the state (y, z) [B, L, D] by one supervision step given embedded inputs x [B, L, D]:
         `cycles - 1` cycles without gradients, the last with them. (`target` is for families with a posterior.)"""
         cycles, updates = self.hparams.cycles, self.hparams.latent_updates
@@ -166,7 +169,8 @@ class RecursiveReasoner(ReasoningFamily):
         """`budget.steps` supervision steps on puzzles [B, L], no early halting (every step is kept)."""
         if budget.samples != 1:
             raise ZooError(
-                f"{type(self).__name__} is deterministic: a budget of several samples has nothing to sample", key="budgets"
+                f"{type(self).__name__} is deterministic: a budget of several samples has nothing to sample",
+                key="budgets",
             )
         model = self.inference_model
         x = model.embed_inputs(inputs)
@@ -179,5 +183,8 @@ class RecursiveReasoner(ReasoningFamily):
             halts.append(step.halt_logits)
         halt_logits = torch.stack(halts)[:, None]  # [S, 1, B]
         return Exploration(
-            candidates=torch.stack(answers)[:, None], logits=step.logits[None], scores=halt_logits, halt_logits=halt_logits
+            candidates=torch.stack(answers)[:, None],
+            logits=step.logits[None],
+            scores=halt_logits,
+            halt_logits=halt_logits,
         )

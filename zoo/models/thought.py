@@ -64,4 +64,3 @@ def pick(samples: Tensor, index: Tensor) -> Tensor:
     extra = samples.shape[3:]
     gathered = index[None].reshape(1, *index.shape, *([1] * len(extra))).expand(1, *index.shape, *extra)
     return samples.gather(0, gathered).squeeze(0)
-

@@ -70,7 +70,9 @@ class AttentionBlock(nn.Module):
     def __init__(self, dim: int, heads: int, expansion: float = 4.0) -> None:
         super().__init__()
         if dim % heads:
-            raise ZooError(f"width {dim} is not divisible by heads {heads}; pick heads that divide the width", key="heads")
+            raise ZooError(
+                f"width {dim} is not divisible by heads {heads}; pick heads that divide the width", key="heads"
+            )
         self.heads = heads
         self.qkv = nn.Linear(dim, 3 * dim, bias=False)
         self.out = nn.Linear(dim, dim, bias=False)

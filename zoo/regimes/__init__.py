@@ -6,6 +6,13 @@ from zoo.regimes.energy_descent import EnergyDescent, TruncatedEnergyDescent
 from zoo.regimes.variational import VariationalRecursion
 
 __all__ = [
-    "CAPABILITIES", "DeepSupervision", "EnergyDescent", "Regime", "TruncatedEnergyDescent", "VariationalRecursion",
-    "check_pairing", "instantiate_regime", "missing_capabilities",
+    "CAPABILITIES",
+    "DeepSupervision",
+    "EnergyDescent",
+    "Regime",
+    "TruncatedEnergyDescent",
+    "VariationalRecursion",
+    "check_pairing",
+    "instantiate_regime",
+    "missing_capabilities",
 ]

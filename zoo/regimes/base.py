@@ -61,7 +61,9 @@ def check_pairing(family: type, regime: type[Regime]) -> None:
     missing = missing_capabilities(family, regime)
     if missing:
         needs = "; ".join(f"{name} (a family that {CAPABILITIES.get(name, name)})" for name in missing)
-        can = ", ".join(registry.name_of(r) for r in registry.regimes() if not missing_capabilities(family, r)) or "none"
+        can = (
+            ", ".join(registry.name_of(r) for r in registry.regimes() if not missing_capabilities(family, r)) or "none"
+        )
         raise ZooError(
             f"{family.__name__} cannot be trained with {regime.__name__}, which needs the capability {needs}; "
             f"{family.__name__} trains with: {can}",

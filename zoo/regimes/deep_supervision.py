@@ -51,7 +51,8 @@ class DeepSupervision(Regime):
             raise ZooError(f"max_steps must be >= 1, got {self.max_steps}", key="regime.init_args.max_steps")
         if not 0.0 <= self.halt_exploration <= 1.0:
             raise ZooError(
-                f"halt_exploration is a probability, got {self.halt_exploration}", key="regime.init_args.halt_exploration"
+                f"halt_exploration is a probability, got {self.halt_exploration}",
+                key="regime.init_args.halt_exploration",
             )
 
     # ---- the training step -------------------------------------------------------------------------
@@ -63,7 +64,13 @@ class DeepSupervision(Regime):
         loss, stats = self.step_loss(family, carry, step)
         steps = carry["steps"] + 1
         halted = self.halted(step.halt_logits.detach(), steps)
-        family.regime_state["_carry"] = {**carry, "y": step.state[0], "z": step.state[1], "steps": steps, "halted": halted}
+        family.regime_state["_carry"] = {
+            **carry,
+            "y": step.state[0],
+            "z": step.state[1],
+            "steps": steps,
+            "halted": halted,
+        }
         if halted.any():
             stats["steps_at_halt"] = steps[halted].float().mean()
         return loss, stats
@@ -72,7 +79,9 @@ class DeepSupervision(Regime):
         """The target a family's posterior may see in training (none: deep supervision trains without one)."""
         return None
 
-    def step_loss(self, family: ReasoningFamily, carry: Carry, step: SupervisionStep) -> tuple[Tensor, dict[str, Tensor]]:
+    def step_loss(
+        self, family: ReasoningFamily, carry: Carry, step: SupervisionStep
+    ) -> tuple[Tensor, dict[str, Tensor]]:
         return self.loss(step.logits, carry["targets"], step.halt_logits)
 
     def refresh_carry(self, family: ReasoningFamily, batch: dict[str, Tensor]) -> Carry:

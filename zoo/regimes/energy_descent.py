@@ -158,7 +158,7 @@ class EnergyDescent(Regime):
         buffer = family.regime_state.get("_replay")
         if buffer is not None:
             fresh = {key: torch.cat([buffer[key], value]) for key, value in fresh.items()}
-        family.regime_state["_replay"] = {key: value[-self.replay_size:] for key, value in fresh.items()}
+        family.regime_state["_replay"] = {key: value[-self.replay_size :] for key, value in fresh.items()}
 
 
 @register_regime

@@ -55,7 +55,9 @@ class VariationalRecursion(DeepSupervision):
     def posterior_target(self, carry: Carry) -> Tensor | None:
         return carry["targets"] if self.posterior else None
 
-    def step_loss(self, family: ReasoningFamily, carry: Carry, step: SupervisionStep) -> tuple[Tensor, dict[str, Tensor]]:
+    def step_loss(
+        self, family: ReasoningFamily, carry: Carry, step: SupervisionStep
+    ) -> tuple[Tensor, dict[str, Tensor]]:
         valid = verified(family.task, carry["inputs"], step.logits.argmax(-1).detach())
         return self.variational_loss(step.logits, carry["targets"], step.halt_logits, step.kl, step.value_logits, valid)
 

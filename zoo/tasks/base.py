@@ -30,7 +30,7 @@ SYMBOL_OFFSET = 1
 #: the token of symbol 1, the first token that is a symbol
 FIRST_SYMBOL_TOKEN = 1 + SYMBOL_OFFSET
 
-_REGISTRY: dict[str, type["Task"]] = {}
+_REGISTRY: dict[str, type[Task]] = {}
 
 T = TypeVar("T", bound=type)
 
@@ -58,7 +58,7 @@ def names() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def get(name: str, **options: Any) -> "Task":
+def get(name: str, **options: Any) -> Task:
     """Build the task registered as ``name`` with constructor ``options``.
 
     ``get(**task.spec())`` rebuilds an equal task. Raises ``ValueError`` for an unknown name
@@ -92,9 +92,7 @@ class Task(abc.ABC):
         """Names of the keyword options the constructor takes (what ``spec`` records)."""
         params = inspect.signature(cls.__init__).parameters
         return [
-            p.name
-            for p in params.values()
-            if p.name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+            p.name for p in params.values() if p.name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
         ]
 
     @abc.abstractmethod
@@ -135,7 +133,7 @@ class Task(abc.ABC):
         return self.num_symbols + 2
 
     # ------------------------------------------------------------------ problem family
-    def check_generatable(self) -> None:
+    def check_generatable(self) -> None:  # noqa: B027 - a hook: most tasks generate whatever their options say
         """Raise `ZooError` (before any work) when `generate` cannot reliably meet these options."""
 
     @abc.abstractmethod
@@ -279,8 +277,7 @@ class Task(abc.ABC):
         arr = t.detach().to("cpu", torch.long).numpy()
         if arr.size and (arr.min() < 0 or arr.max() >= self.vocab_size):
             raise ValueError(
-                f"tokens outside the vocabulary 0..{self.vocab_size - 1} "
-                f"(found {int(arr.min())}..{int(arr.max())})"
+                f"tokens outside the vocabulary 0..{self.vocab_size - 1} (found {int(arr.min())}..{int(arr.max())})"
             )
         boards = np.where(arr > BLANK_TOKEN, arr - SYMBOL_OFFSET, 0).astype(np.int64)
         return boards.reshape(*arr.shape[:-1], n, n)

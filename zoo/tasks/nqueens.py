@@ -136,7 +136,9 @@ class NQueens(Task):
         if placed is None:
             placed = DEFAULT_PLACED[n]
         if isinstance(placed, bool) or not isinstance(placed, (int, np.integer)) or not 0 <= placed <= n:
-            raise ZooError(f"NQueens option placed must be an integer in 0..{n} (or None), got {placed!r}", key="placed")
+            raise ZooError(
+                f"NQueens option placed must be an integer in 0..{n} (or None), got {placed!r}", key="placed"
+            )
         if isinstance(min_solutions, bool) or not isinstance(min_solutions, (int, np.integer)) or min_solutions < 1:
             raise ZooError(
                 f"NQueens option min_solutions must be a positive integer, got {min_solutions!r}", key="min_solutions"

@@ -48,8 +48,7 @@ class _Geometry:
         self.full = (1 << n) - 1
         stacks = n // box_cols
         self.units = [
-            (i // n, n + i % n, 2 * n + (i // n) // box_rows * stacks + (i % n) // box_cols)
-            for i in range(n * n)
+            (i // n, n + i % n, 2 * n + (i // n) // box_rows * stacks + (i % n) // box_cols) for i in range(n * n)
         ]
         self.popcount = [bin(m).count("1") for m in range(1 << n)]
 
@@ -200,8 +199,7 @@ class Sudoku(Task):
             why = f"a {n}x{n} Sudoku with several solutions has at most {hi} givens"
         if not lo <= givens <= hi:
             raise ZooError(
-                f"Sudoku(size={n}, unique={unique}) cannot have givens={givens}: {why}; "
-                f"choose givens in {lo}..{hi}",
+                f"Sudoku(size={n}, unique={unique}) cannot have givens={givens}: {why}; choose givens in {lo}..{hi}",
                 key="givens",
             )
         self.size = n
@@ -384,11 +382,11 @@ class Sudoku(Task):
 
         # bands: row loads and box loads inside each band; stacks likewise
         bands = sorted(
-            (tuple(sorted(row_count[b * br:(b + 1) * br].tolist())), tuple(sorted(block[b].tolist())))
+            (tuple(sorted(row_count[b * br : (b + 1) * br].tolist())), tuple(sorted(block[b].tolist())))
             for b in range(n // br)
         )
         stacks = sorted(
-            (tuple(sorted(col_count[s * bc:(s + 1) * bc].tolist())), tuple(sorted(block[:, s].tolist())))
+            (tuple(sorted(col_count[s * bc : (s + 1) * bc].tolist())), tuple(sorted(block[:, s].tolist())))
             for s in range(n // bc)
         )
         lines: tuple[Any, ...] = (bands, stacks)
