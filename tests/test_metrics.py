@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from zoo import tasks
-from zoo.metrics import CellAccuracy, ExactMatchPerBudget, VerifiedExactMatch
+from zoo.metrics import CellAccuracy, ExactMatchPerBudget
 
 TASK = tasks.get("sudoku", size=4, givens=6, unique=False)
 GRID_A = np.array([[1, 2, 3, 4], [3, 4, 1, 2], [2, 1, 4, 3], [4, 3, 2, 1]])
@@ -21,17 +21,17 @@ def test_verified_exact_match_accepts_any_valid_answer() -> None:
     wrong = GRID_A.copy()
     wrong[3, 3] = 2
     predictions = TASK.encode(np.stack([GRID_A, GRID_B, wrong]))
-    metric = VerifiedExactMatch(TASK)
-    metric.update(inputs, predictions)
-    assert metric.compute().item() == pytest.approx(2 / 3)
+    metric = ExactMatchPerBudget(TASK, ["1"])
+    metric.update(inputs, {"1": predictions})
+    assert metric.compute()["1"].item() == pytest.approx(2 / 3)
 
 
 def test_answer_that_changes_a_given_is_wrong() -> None:
     puzzle = np.zeros((4, 4), dtype=int)
     puzzle[2, 1] = 1  # GRID_A has it, GRID_B does not
-    metric = VerifiedExactMatch(TASK)
-    metric.update(TASK.encode(np.stack([puzzle, puzzle])), TASK.encode(np.stack([GRID_A, GRID_B])))
-    assert metric.compute().item() == 0.5
+    metric = ExactMatchPerBudget(TASK, ["1"])
+    metric.update(TASK.encode(np.stack([puzzle, puzzle])), {"1": TASK.encode(np.stack([GRID_A, GRID_B]))})
+    assert metric.compute()["1"].item() == 0.5
 
 
 def test_cell_accuracy_counts_blank_cells_only() -> None:

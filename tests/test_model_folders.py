@@ -140,7 +140,8 @@ def test_exporting_into_a_file_or_a_folder_of_other_files(tmp_path: Path, capsys
     assert snapshot(home) == before
     main(["export", checkpoint, str(home), "--force"])
     assert (home / "thesis.tex").read_text() == "years of work"
-    assert hub.load(home) is not None and no_leftovers(home) and no_leftovers(tmp_path)
+    assert type(hub.load(home)).__name__ == "RecursiveReasoner"
+    assert no_leftovers(home) and no_leftovers(tmp_path)
 
 
 def test_download_into_a_folder_never_overwrites_without_force(
@@ -162,4 +163,4 @@ def test_download_into_a_folder_never_overwrites_without_force(
     main(["download", "org/name", "--dir", str(tmp_path / "fresh")])  # the same model again: fine
     main(["download", "org/name", "--dir", str(target), "--force"])
     assert (target / "train.py").read_text() == "print('mine')"
-    assert hub.load(target) is not None
+    assert type(hub.load(target)).__name__ == "RecursiveReasoner"

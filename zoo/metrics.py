@@ -44,26 +44,6 @@ def verified(task: Task, inputs: Tensor, predictions: Tensor) -> Tensor:
     return torch.tensor(flags, dtype=torch.bool, device=inputs.device)
 
 
-class VerifiedExactMatch(Metric):
-    """Fraction of puzzles whose whole answer is valid (checked by the task, not against one stored answer)."""
-
-    full_state_update = False
-
-    def __init__(self, task: Task) -> None:
-        super().__init__()
-        self.task = task
-        self.add_state("correct", torch.tensor(0), dist_reduce_fx="sum")
-        self.add_state("total", torch.tensor(0), dist_reduce_fx="sum")
-
-    def update(self, inputs: Tensor, predictions: Tensor) -> None:
-        """inputs, predictions: token ids [B, L]."""
-        self.correct += verified(self.task, inputs, predictions).sum()
-        self.total += inputs.shape[0]
-
-    def compute(self) -> Tensor:
-        return self.correct.float() / self.total.clamp(min=1)
-
-
 class ExactMatchPerBudget(Metric):
     """Verified exact match at each of several inference budgets, in one metric (one state row per budget)."""
 

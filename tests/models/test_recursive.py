@@ -73,7 +73,8 @@ def test_evaluation_uses_ema_weights_and_training_the_live_ones() -> None:
     assert reasoner.train().inference_model is reasoner.model
     assert reasoner.eval().inference_model is reasoner.ema_model
     assert not torch.equal(reasoner.model.answer_head.weight, reasoner.ema_model.answer_head.weight)
-    assert model(ema_decay=0).eval().inference_model is not None
+    without = model(ema_decay=0).eval()
+    assert without.ema_model is None and without.inference_model is without.model
 
 
 def test_ema_follows_the_trained_weights() -> None:

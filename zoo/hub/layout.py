@@ -179,15 +179,6 @@ def read_config(folder: Path) -> dict[str, Any]:
     return config
 
 
-def is_zoo_folder(folder: Path) -> bool:
-    """Whether `folder` holds a config.json written by belief-zoo."""
-    try:
-        read_config(folder)
-    except ZooError:
-        return False
-    return True
-
-
 def refuse_pickled(folder: Path, names: list[str] | None = None) -> None:
     """Raise when a model folder (or a repository's file list `names`) offers weights only in pickled form."""
     names = names if names is not None else [p.name for p in folder.iterdir() if p.is_file()] if folder.is_dir() else []
