@@ -213,3 +213,12 @@ def test_a_killed_run_resumes_to_the_same_weights(name: str, tmp_path: Path) -> 
         whole["optimizer_states"][0]["state"].values(), resumed["optimizer_states"][0]["state"].values()
     ):
         assert torch.equal(mine["exp_avg"], theirs["exp_avg"])
+
+
+def test_the_readme_table_of_families_and_regimes_comes_from_the_code() -> None:
+    from zoo import pairings
+
+    readme = (REPO / "README.md").read_text()
+    assert pairings.replace_block(readme, pairings.table(REPO / "recipes")) == readme, (
+        "README.md's family x regime table is stale: run `python -m zoo.pairings --write README.md`"
+    )

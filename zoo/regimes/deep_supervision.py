@@ -29,7 +29,7 @@ Carry = dict[str, Tensor]
 @register_regime
 @dataclass
 class DeepSupervision(Regime):
-    """Settings of deep supervision.
+    """Deep supervision: a carry of puzzles advanced one supervision step per batch, answer + halting losses.
 
     Attributes:
         max_steps: supervision steps a training sample gets at most before it is replaced by a fresh one.

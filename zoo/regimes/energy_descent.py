@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 @register_regime
 @dataclass
 class EnergyDescent(Regime):
-    """Settings of unrolled energy descent.
+    """Unrolled energy descent, second order: the loss backpropagates through every descent step.
 
     Attributes:
         steps: descent steps per training example (the maximum when `random_steps`).
@@ -164,8 +164,11 @@ class EnergyDescent(Regime):
 @register_regime
 @dataclass
 class TruncatedEnergyDescent(EnergyDescent):
-    """Energy descent that backpropagates through the last step only (earlier steps are detached): first
-    order, cheaper, and the official EBT System-2 training setting. Settings: see EnergyDescent."""
+    """Truncated energy descent, first order: the loss backpropagates through the last descent step only.
+
+    Earlier steps are detached: cheaper per step, and the official EBT System-2 training setting. Settings:
+    see EnergyDescent.
+    """
 
     def keeps_graph(self, step: int, steps: int) -> bool:
         return step == steps - 1

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 @register_regime
 @dataclass
 class VariationalRecursion(DeepSupervision):
-    """Deep supervision with a latent posterior.
+    """Deep supervision with a latent posterior: sampled transitions, β·KL to a learned prior, a value head.
 
     Attributes:
         beta: weight of the KL term (GRAM: Sudoku 0.1, N-Queens 0.07).
