@@ -1,10 +1,15 @@
-"""Fused descent on logits through the softmax: ``logits − α·clamp(p ⊙ (g − ⟨p, g⟩), −c, c)``.
+"""Fused descent on logits through the softmax: ``logits − α·clamp(p ⊙ (g − ⟨p, g⟩), −c, c) + σ·ε``.
 
 ``p ⊙ (g − ⟨p, g⟩)`` is the softmax VJP: with ``p = softmax(logits)`` and ``g = ∂E/∂p`` it is ∂E/∂logits.
 Fusing it with the (clamped) descent update lets a family take ∂E/∂p and step the logits without
 differentiating through a softmax, in one kernel (two passes over ``p`` and ``g`` for rows wider than a
 register tile, the second walking the chunks last-first while they are still in L2). ``probs`` is taken as
 given; it is not recomputed from ``logits``.
+
+With σ > 0 the step is a Langevin step on the logits: ε is the noise :func:`noisy_softmax` draws for the
+same ``seed`` (element ``(r, c)`` takes component ``c % 4`` of ``tl.randn4x(seed, r·⌈D/4⌉ + c // 4)``), so
+``p = noisy_softmax(y, σ, seed)`` followed by ``simplex_descent(y, p, g, α, noise_scale=σ, seed=seed)``
+moves the noisy state ``y + σ·ε`` at which the gradient was taken. The noise carries no gradient.
 
 Backward, with ``w`` the incoming gradient, ``s = ⟨p, g⟩`` (saved per row), ``v = p ⊙ (g − s)``,
 ``u = clamp(v)`` and ``h = −α·w`` where ``v`` is not clamped (0 elsewhere)::
@@ -36,13 +41,17 @@ def _simplex_fwd_tile_kernel(
     alpha_value,
     N,
     D,
+    G,
+    seed,
+    sigma,
     clip,
     ALPHA_MODE: tl.constexpr,
     HAS_CLIP: tl.constexpr,
+    HAS_NOISE: tl.constexpr,
     ROWS: tl.constexpr,
     BLOCK_D: tl.constexpr,
 ):
-    # ROWS whole rows per program: s = ⟨p, g⟩, out = l − α·clamp(p ⊙ (g − s)); s saved for backward.
+    # ROWS whole rows per program: s = ⟨p, g⟩, out = l − α·clamp(p ⊙ (g − s)) + σ·ε; s saved for backward.
     rows = tl.program_id(0).to(tl.int64) * ROWS + tl.arange(0, ROWS)
     row_ok = rows < N
     if ALPHA_MODE == 0:
@@ -61,7 +70,12 @@ def _simplex_fwd_tile_kernel(
     if HAS_CLIP:
         v = tl.where(v > clip, clip, tl.where(v < -clip, -clip, v))
     x = tl.load(l_ptr + offs, mask=m, other=0.0).to(tl.float32)
-    tl.store(out_ptr + offs, (x - a[:, None] * v).to(out_ptr.dtype.element_ty), mask=m)
+    out = x - a[:, None] * v
+    if HAS_NOISE:
+        quads = tl.arange(0, BLOCK_D // 4)
+        r0, r1, r2, r3 = tl.randn4x(seed, rows[:, None] * G + quads[None, :])
+        out = out + sigma * tl.interleave(tl.interleave(r0, r2), tl.interleave(r1, r3))
+    tl.store(out_ptr + offs, out.to(out_ptr.dtype.element_ty), mask=m)
     tl.store(s_ptr + rows, s, mask=row_ok)
 
 
@@ -75,14 +89,19 @@ def _simplex_fwd_loop_kernel(
     alpha_value,
     N,
     D,
+    G,
+    seed,
+    sigma,
     clip,
     ALPHA_MODE: tl.constexpr,
     HAS_CLIP: tl.constexpr,
+    HAS_NOISE: tl.constexpr,
     PER_SM: tl.constexpr,
     BLOCK_D: tl.constexpr,
 ):
     # Rows wider than a tile, one at a time: pass 1 sums p·g, pass 2 (chunks last-first, for L2) updates.
     n_chunks = tl.cdiv(D, BLOCK_D)
+    quads = tl.arange(0, BLOCK_D // 4)
     for row in range(tl.program_id(0).to(tl.int64), N, tl.num_programs(0)):
         base = row * D
         if ALPHA_MODE == 0:
@@ -109,7 +128,11 @@ def _simplex_fwd_loop_kernel(
             if HAS_CLIP:
                 v = tl.where(v > clip, clip, tl.where(v < -clip, -clip, v))
             x = tl.load(l_ptr + base + cols, mask=m, other=0.0).to(tl.float32)
-            tl.store(out_ptr + base + cols, (x - a * v).to(out_ptr.dtype.element_ty), mask=m)
+            out = x - a * v
+            if HAS_NOISE:
+                r0, r1, r2, r3 = tl.randn4x(seed, row * G + c0 // 4 + quads)
+                out = out + sigma * tl.interleave(tl.interleave(r0, r2), tl.interleave(r1, r3))
+            tl.store(out_ptr + base + cols, out.to(out_ptr.dtype.element_ty), mask=m)
         tl.store(s_ptr + row, s)
 
 
@@ -229,10 +252,16 @@ def _simplex_bwd_loop_kernel(
 
 _TILE_CONFIGS = _launch.warps_configs(4, 8, 16)
 _fwd_tile = _launch.Kernel(
-    _simplex_fwd_tile_kernel, configs=_TILE_CONFIGS, key=["D", "ALPHA_MODE", "HAS_CLIP", "ROWS", "BLOCK_D"]
+    _simplex_fwd_tile_kernel,
+    configs=_TILE_CONFIGS,
+    key=["D", "ALPHA_MODE", "HAS_CLIP", "HAS_NOISE", "ROWS", "BLOCK_D"],
+    do_not_specialize=["seed"],
 )
 _fwd_loop = _launch.Kernel(
-    _simplex_fwd_loop_kernel, configs=_launch.loop_configs(), key=["D", "ALPHA_MODE", "HAS_CLIP"]
+    _simplex_fwd_loop_kernel,
+    configs=_launch.loop_configs(),
+    key=["D", "ALPHA_MODE", "HAS_CLIP", "HAS_NOISE"],
+    do_not_specialize=["seed"],
 )
 _bwd_tile = _launch.Kernel(
     _simplex_bwd_tile_kernel,
@@ -246,7 +275,7 @@ _bwd_loop = _launch.Kernel(
 )
 
 
-def _launch_fwd(logits, probs, grad_probs, alpha: _launch.StepRows, clip):
+def _launch_fwd(logits, probs, grad_probs, alpha: _launch.StepRows, clip, sigma: float, seed: int):
     D = logits.shape[-1]
     N = logits.numel() // D if D else 0
     out = _launch.empty(logits.shape, logits.dtype, logits.device)
@@ -264,9 +293,12 @@ def _launch_fwd(logits, probs, grad_probs, alpha: _launch.StepRows, clip):
         alpha.value,
         N,
         D,
+        (D + 3) // 4,
+        seed,
+        sigma,
         clip if clip is not None else 0.0,
     )
-    meta = dict(ALPHA_MODE=alpha.mode, HAS_CLIP=clip is not None)
+    meta = dict(ALPHA_MODE=alpha.mode, HAS_CLIP=clip is not None, HAS_NOISE=sigma > 0)
     if plan.single:
         _fwd_tile[(plan.grid,)](*args, **meta, ROWS=plan.rows, BLOCK_D=plan.block_d)
     else:
@@ -309,10 +341,10 @@ def _launch_bwd(w, probs, grad_probs, s, alpha: _launch.StepRows, clip, need_pg:
 
 class _SimplexDescent(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, logits, probs, grad_probs, alpha_t, alpha_value, clip):
+    def forward(ctx, logits, probs, grad_probs, alpha_t, alpha_value, clip, sigma, seed):
         l_c, p_c, g_c = logits.contiguous(), probs.contiguous(), grad_probs.contiguous()
         rows = _launch.step_rows(OP, alpha_t if alpha_t is not None else alpha_value, l_c)
-        out, s = _launch_fwd(l_c, p_c, g_c, rows, clip)
+        out, s = _launch_fwd(l_c, p_c, g_c, rows, clip, sigma, seed)
         ctx.save_for_backward(p_c, g_c)
         ctx.s, ctx.rows, ctx.clip, ctx.alpha_t, ctx.lead = s, rows, clip, alpha_t, logits.shape[:-1]
         ctx.set_materialize_grads(False)
@@ -322,7 +354,7 @@ class _SimplexDescent(torch.autograd.Function):
     @once_differentiable
     def backward(ctx, w):
         if w is None:
-            return (None,) * 6
+            return (None,) * 8
         p_c, g_c = ctx.saved_tensors
         need_pg = ctx.needs_input_grad[1] or ctx.needs_input_grad[2]
         need_da = ctx.alpha_t is not None and ctx.needs_input_grad[3]
@@ -338,13 +370,16 @@ class _SimplexDescent(torch.autograd.Function):
             da,
             None,
             None,
+            None,
+            None,
         )
 
 
-def _validate(logits, probs, grad_probs, step_size, clip) -> float | None:
+def _validate(logits, probs, grad_probs, step_size, clip, noise_scale) -> tuple[float | None, float]:
     _checks.check_tensors(OP, ("logits", "probs", "grad_probs"), (logits, probs, grad_probs))
     _checks.check_step_size(OP, step_size, logits)
-    return None if clip is None else _checks.check_scale(OP, "clip", clip, positive=True)
+    c = None if clip is None else _checks.check_scale(OP, "clip", clip, positive=True)
+    return c, _checks.check_scale(OP, "noise_scale", noise_scale)
 
 
 def simplex_descent(
@@ -353,8 +388,10 @@ def simplex_descent(
     grad_probs: torch.Tensor,
     step_size: float | torch.Tensor,
     clip: float | None = None,
+    noise_scale: float = 0.0,
+    seed: int | None = None,
 ) -> torch.Tensor:
-    """``logits − α·clamp(p ⊙ (g − ⟨p, g⟩), −c, c)``: a descent step on logits from ∂E/∂p.
+    """``logits − α·clamp(p ⊙ (g − ⟨p, g⟩), −c, c) + σ·ε``: a descent (or Langevin) step on logits from ∂E/∂p.
 
     Args:
         logits: ``[..., V]`` logits being revised.
@@ -363,19 +400,23 @@ def simplex_descent(
         step_size: α — a float, a 0-d tensor, a tensor of shape ``[...]`` or one broadcastable to
             ``[..., 1]``; tensors receive gradients.
         clip: c > 0 clamps the per-element change ``p ⊙ (g − ⟨p, g⟩)`` to ``[−c, c]``, or ``None``.
+        noise_scale: σ ≥ 0 of the noise added to the result; 0 draws none.
+        seed: Philox seed of ε, the seed of the `noisy_softmax` call that gave ``probs`` to share its noise;
+            ``None`` draws one from torch's default generator (only when σ > 0).
 
     Returns:
         ``[..., V]`` in ``logits``' dtype; differentiable in every tensor input (first order).
     """
-    c = _validate(logits, probs, grad_probs, step_size, clip)
+    c, sigma = _validate(logits, probs, grad_probs, step_size, clip, noise_scale)
+    seed = _checks.resolve_seed(OP, seed) if sigma > 0 else 0
     if not _dispatch.use_triton(OP, logits, probs, grad_probs):
-        return _reference(logits, probs, grad_probs, step_size, c)
+        return _reference(logits, probs, grad_probs, step_size, c, sigma, seed)
     alpha_t = step_size if isinstance(step_size, torch.Tensor) else None
     alpha_value = 0.0 if alpha_t is not None else float(step_size)
-    return _SimplexDescent.apply(logits, probs, grad_probs, alpha_t, alpha_value, c)
+    return _SimplexDescent.apply(logits, probs, grad_probs, alpha_t, alpha_value, c, sigma, seed)
 
 
-def _reference(logits, probs, grad_probs, step_size, clip):
+def _reference(logits, probs, grad_probs, step_size, clip, sigma=0.0, seed=0):
     ct = _reference_common.compute_dtype(logits.dtype)
     p, g = probs.to(ct), grad_probs.to(ct)
     v = p * (g - (p * g).sum(-1, keepdim=True))
@@ -385,7 +426,10 @@ def _reference(logits, probs, grad_probs, step_size, clip):
         a = _checks.step_size_view(OP, step_size, logits.shape[:-1]).to(device=logits.device, dtype=ct)
     else:
         a = float(step_size)
-    return (logits.to(ct) - a * v).to(logits.dtype)
+    out = logits.to(ct) - a * v
+    if sigma > 0:
+        out = out + sigma * _reference_common.reference_noise(logits.shape, seed, logits.device).to(ct)
+    return out.to(logits.dtype)
 
 
 def simplex_descent_reference(
@@ -394,7 +438,11 @@ def simplex_descent_reference(
     grad_probs: torch.Tensor,
     step_size: float | torch.Tensor,
     clip: float | None = None,
+    noise_scale: float = 0.0,
+    seed: int | None = None,
 ) -> torch.Tensor:
-    """Pure-PyTorch :func:`simplex_descent` (any float dtype and device)."""
-    c = _validate(logits, probs, grad_probs, step_size, clip)
-    return _reference(logits, probs, grad_probs, step_size, c)
+    """Pure-PyTorch :func:`simplex_descent` (any float dtype and device); ε from ``torch.randn`` seeded with
+    ``seed`` (not Philox), the same ε as :func:`noisy_softmax_reference` for that seed."""
+    c, sigma = _validate(logits, probs, grad_probs, step_size, clip, noise_scale)
+    seed = _checks.resolve_seed(OP, seed) if sigma > 0 else 0
+    return _reference(logits, probs, grad_probs, step_size, c, sigma, seed)

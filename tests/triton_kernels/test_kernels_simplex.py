@@ -142,3 +142,46 @@ def test_empty_and_bad_inputs(forced):
         simplex_descent(logits, probs, grad, "fast")
     with pytest.raises(TypeError, match="float32, bfloat16 or float16"):
         simplex_descent(logits.double(), probs.double(), grad.double(), 1.0)
+
+
+# ---- the Langevin form: noise on the moved state, shared with noisy_softmax -------------------------
+
+
+@pytest.mark.parametrize("shape", [(64, 6), (3, 130)])
+def test_noise_is_seeded_standard_normal_and_shared_with_noisy_softmax(forced, tiling, shape):
+    logits, probs, grad = _inputs(shape, forced)
+    plain = simplex_descent(logits, probs, grad, 0.5)
+    noisy = simplex_descent(logits, probs, grad, 0.5, noise_scale=2.0, seed=11)
+    assert torch.equal(noisy, simplex_descent(logits, probs, grad, 0.5, noise_scale=2.0, seed=11))
+    assert (noisy != simplex_descent(logits, probs, grad, 0.5, noise_scale=2.0, seed=12)).float().mean() > 0.95
+    eps = (noisy - plain) / 2.0
+    if eps.numel() > 300:
+        assert abs(eps.mean()) < 0.2 and abs(eps.std() - 1) < 0.2
+    # the same seed draws the same ε as noisy_softmax: p = softmax(y + σε) was taken at the state that moves
+    from triton_kernels import noisy_softmax
+
+    torch.testing.assert_close(
+        noisy_softmax(logits, 2.0, seed=11), torch.softmax(logits + 2.0 * eps, -1), atol=1e-5, rtol=1e-4
+    )
+
+
+def test_reference_noise_is_shared_with_noisy_softmax_reference():
+    from triton_kernels import noisy_softmax_reference
+
+    logits, probs, grad = _inputs((5, 9), "cpu")
+    eps = (
+        simplex_descent_reference(logits, probs, grad, 0.3, noise_scale=0.7, seed=4)
+        - simplex_descent_reference(logits, probs, grad, 0.3)
+    ) / 0.7
+    torch.testing.assert_close(noisy_softmax_reference(logits, 0.7, seed=4), torch.softmax(logits + 0.7 * eps, -1))
+
+
+def test_noise_carries_no_gradient(forced, kt):
+    logits, probs, grad = _inputs((5, 21), forced)
+    alpha = torch.rand(5, device=forced)
+    _, with_noise = kt.grads_of(
+        lambda l, p, g, a: simplex_descent(l, p, g, a, noise_scale=0.5, seed=3), [logits, probs, grad, alpha]
+    )
+    _, without = kt.grads_of(lambda l, p, g, a: simplex_descent(l, p, g, a), [logits, probs, grad, alpha])
+    for got, want in zip(with_noise, without):
+        kt.assert_close(got, want, atol=1e-6, rtol=1e-6)
