@@ -36,6 +36,7 @@ def family_arguments(cls: type[ReasoningFamily], hparams: Mapping[str, Any], whe
             f"{where} holds no hyper-parameters mapping (got {type(hparams).__name__}): export or train it again"
         )
     arguments = {key: value for key, value in hparams.items() if not str(key).startswith("_")}
+    arguments = {**getattr(cls, "legacy_defaults", {}), **arguments}
     accepted = accepted_arguments(cls)
     unknown = sorted(set(arguments) - accepted)
     if unknown:

@@ -131,4 +131,5 @@ def evaluate(
     for label, metric in coverage.items():
         for name, value in metric.compute().items():
             results.setdefault(name, {})[label] = float(value)
+    results["flops_per_puzzle"] = {b.label: model.budget_cost(b)["flops"] for b in budgets}
     return results

@@ -26,18 +26,21 @@ def describe_machine() -> str:
 def format_table(results: dict[str, Any], markdown: bool = False) -> str:
     """The per-budget table of a results.json: budget, verified exact match, and coverage and diversity where
     measured; aligned text for a terminal, or Markdown for a model card."""
-    columns = [name for name in ("exact_match", "coverage", "diversity") if name in results]
+    columns = [name for name in ("exact_match", "coverage", "diversity", "flops_per_puzzle") if name in results]
     header = ["budget" + (" (steps x samples)" if markdown else ""), *(name.replace("_", " ") for name in columns)]
-    rows = [
-        [label, *("" if results[name].get(label) is None else f"{results[name][label]:.3f}" for name in columns)]
-        for label in results["exact_match"]
-    ]
+
+    def cell(name: str, label: str) -> str:
+        value = results[name].get(label)
+        return "" if value is None else f"{value:.3g}" if name == "flops_per_puzzle" else f"{value:.3f}"
+
+    rows = [[label, *(cell(name, label) for name in columns)] for label in results["exact_match"]]
     if markdown:
         return "\n".join(
             ["| " + " | ".join(header) + " |", "|---|" + "---|" * len(columns)]
             + ["| " + " | ".join(row) + " |" for row in rows]
         )
-    return "\n".join("".join(f"{cell:>{8 if i == 0 else 13}}" for i, cell in enumerate(row)) for row in [header, *rows])
+    widths = [8, *(max(13, len(name) + 2) for name in header[1:])]
+    return "\n".join("".join(f"{text:>{width}}" for text, width in zip(row, widths)) for row in [header, *rows])
 
 
 def plot_budget_curve(exact_match: dict[str, float], path: Path, title: str) -> None:

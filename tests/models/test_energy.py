@@ -142,3 +142,80 @@ def test_lightning_test_loop_can_think(tmp_path) -> None:
     )
     trainer.test(model, datamodule=data, verbose=False)
     assert set(model.test_results["exact_match"]) == {b.label for b in model.eval_budgets}
+
+
+# ---- the official EBT training details ------------------------------------------------------------------
+
+
+def test_random_step_size_is_drawn_per_puzzle_or_per_position() -> None:
+    assert EnergyDescent(step_size_per="puzzle").step_scale(torch.Size([8, 16]), torch.device("cpu")).shape == (8, 1)
+    assert EnergyDescent(step_size_per="position").step_scale(torch.Size([8, 16]), torch.device("cpu")).shape == (8, 16)
+    assert EnergyDescent(random_step_size=1.0).step_scale(torch.Size([8, 16]), torch.device("cpu")) is None
+
+
+@pytest.mark.parametrize("truncate", [False, True])
+def test_truncation_keeps_the_graph_through_the_last_step_only(truncate: bool, monkeypatch) -> None:
+    model = build(truncate=truncate, random_steps=False, steps=4)
+    graphs, original = [], model.descent_step
+
+    def recorded(net, inputs, logits, step_size, noise, create_graph):  # type: ignore[no-untyped-def]
+        graphs.append((create_graph, logits.requires_grad))
+        return original(net, inputs, logits, step_size, noise, create_graph)
+
+    monkeypatch.setattr(model, "descent_step", recorded)
+    model.training_step(batch(8), 0)
+    if truncate:  # earlier steps start from detached logits and build no graph
+        assert graphs == [(False, False), (False, False), (False, False), (True, False)]
+    else:
+        assert [graph for graph, _ in graphs] == [True] * 4 and graphs[-1][1]
+
+
+def test_langevin_noise_moves_the_state_and_is_seeded() -> None:
+    from triton_kernels import noisy_softmax
+
+    model = build()
+    inputs = batch(4)["inputs"]
+    logits = model.initial_logits(4, inputs.device)
+    step = torch.tensor(0.5)
+    plain = model.descent_step(model.model, inputs, logits, step, 0.0, create_graph=False)[2]
+    torch.manual_seed(3)
+    energies, probs, noisy = model.descent_step(model.model, inputs, logits, step, 0.7, create_graph=False)
+    torch.manual_seed(3)
+    again = model.descent_step(model.model, inputs, logits, step, 0.7, create_graph=False)[2]
+    assert torch.equal(noisy, again) and not torch.allclose(noisy, plain)
+    # the moved state holds the very noise at which the gradient was taken: p = softmax(y + σε)
+    torch.manual_seed(3)
+    seed = int(torch.randint(0, 2**62, (), dtype=torch.int64).item())
+    assert torch.allclose(probs, noisy_softmax(logits, 0.7, seed=seed))
+
+
+def test_replay_warm_starts_are_used() -> None:
+    model = build(replay_size=16, replay_fraction=0.5)
+    examples = batch(8)
+    for step in range(3):  # 8 rows remembered, then 4 fresh rows a step: full after three steps
+        model.training_step(examples, step)
+    buffer = model.regime_state["_replay"]
+    assert buffer["logits"].shape[0] == 16
+    logits = model.initial_logits(8, examples["inputs"].device)
+    inputs, _, started, replayed = model.regime._with_replay(model, examples["inputs"], examples["targets"], logits)
+    assert replayed == 4  # half the batch starts from stored final predictions, not from noise
+    assert any(torch.equal(started[0], row) for row in buffer["logits"])
+    assert torch.equal(started[replayed:], logits[replayed:])
+
+
+def test_saturation_and_step_size_are_logged() -> None:
+    model = build(random_steps=False, steps=3)
+    logged = {}
+    model.log = lambda name, value, **_: logged.__setitem__(name, float(value))
+    model.training_step(batch(8), 0)
+    assert {"train/confidently_wrong@1", "train/confidently_wrong@3", "train/mean_step_size"} <= set(logged)
+    assert all(0.0 <= logged[f"train/confidently_wrong@{k}"] <= 1.0 for k in (1, 2, 3))
+
+
+def test_mirror_descent_is_an_option() -> None:
+    torch.manual_seed(0)
+    model = EnergyTransformer(TASK, EnergyDescent(steps=3, min_steps=2, step_size=10.0), width=32, descent="mirror")
+    model.log = lambda *args, **kwargs: None
+    model.training_step(batch(8), 0).backward()
+    assert model.model.energy_head.weight.grad.abs().sum() > 0
+    assert model.eval().think(batch(4)["inputs"], 3).trail.shape == (3, 4, 16)

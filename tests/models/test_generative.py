@@ -156,3 +156,37 @@ def test_evaluation_of_a_sampling_family_is_seeded() -> None:
     torch.manual_seed(123)  # whatever state the caller left behind
     second = evaluate(model, model.task, budgets, count=16, seed=0, batch_size=16)
     assert first == second
+
+
+def test_the_value_head_learns_on_prior_rollouts_only() -> None:
+    """No gradient reaches the value head from the posterior trajectory, and the value loss moves nothing but
+    the value head."""
+    grads = {}
+    for weight in (0.0, 1.0):
+        torch.manual_seed(0)
+        model = GenerativeRecursiveReasoner(TASK, VariationalRecursion(max_steps=2, value_loss_weight=weight), width=32)
+        model.log = lambda *args, **kwargs: None
+        torch.manual_seed(1)
+        model.training_step(puzzles(16), 0).backward()
+        grads[weight] = {name: p.grad.clone() for name, p in model.model.named_parameters() if p.grad is not None}
+    assert "value_head.weight" not in grads[0.0] or grads[0.0]["value_head.weight"].abs().sum() == 0
+    assert grads[1.0]["value_head.weight"].abs().sum() > 0
+    for name, grad in grads[0.0].items():
+        if not name.startswith("value_head"):
+            assert torch.equal(grad, grads[1.0][name]), f"the value loss reached {name}"
+
+
+def test_the_prior_rollout_is_carried_beside_the_posterior_trajectory() -> None:
+    model = build()
+    model.training_step(puzzles(8), 0)
+    carry = model.regime_state["_carry"]
+    assert {"y", "z", "prior_y", "prior_z"} <= set(carry)
+    assert not torch.equal(carry["y"], carry["prior_y"])  # the posterior saw the target; the prior did not
+
+
+def test_samples_can_halt_on_their_own() -> None:
+    model = noisy(build(halt_samples=True))
+    with torch.no_grad():  # a halting head that stops every sample after its first step
+        model.ema_model.halt_head.bias.fill_(10.0)
+    thought = model.think(puzzles(4)["inputs"], Budget(steps=3, samples=2))
+    assert torch.equal(thought.candidates[0], thought.candidates[2])

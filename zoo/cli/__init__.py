@@ -19,7 +19,13 @@ from zoo.cli.report import debug_requested, flag_locator, reporting
 from zoo.errors import ZooError
 
 # zoo's own verbs -> the module that runs each (a fixed table: nothing on the command line names a module)
-ZOO_VERBS = {"eval": "zoo.cli.eval", "export": "zoo.cli.export", "push": "zoo.cli.push", "download": "zoo.cli.download"}
+ZOO_VERBS = {
+    "eval": "zoo.cli.eval",
+    "bench": "zoo.cli.bench",
+    "export": "zoo.cli.export",
+    "push": "zoo.cli.push",
+    "download": "zoo.cli.download",
+}
 LIGHTNING_VERBS = ("fit", "validate", "test", "predict")
 # What each verb does, for `zoo --help`.
 VERBS = {
@@ -28,6 +34,7 @@ VERBS = {
     "test": "score a model on the test split at every budget (-c RECIPE.yaml --ckpt_path CKPT)",
     "predict": "answer the test puzzles (-c RECIPE.yaml --ckpt_path CKPT)",
     "eval": "accuracy against inference budget on held-out puzzles: MODEL [--budgets 1,2,4] [--count N]",
+    "bench": "several models on the same puzzles, accuracy against FLOPs per puzzle: MODEL [MODEL ...]",
     "export": "checkpoint -> model folder in the Hugging Face Hub layout: CKPT OUT_DIR",
     "push": "upload a model folder to the Hugging Face Hub: OUT_DIR ORG/NAME",
     "download": "fetch a model's files from the Hub (never code): ORG/NAME [--dir DIR]",

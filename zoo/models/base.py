@@ -21,13 +21,16 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 from torch import Tensor, nn
+from torch.utils.flop_counter import FlopCounterMode
 
 from zoo import tasks
 from zoo.budget import Budget, parse_budgets
 from zoo.metrics import CellAccuracy, ExactMatchPerBudget
 from zoo.models.thought import Exploration, Thought, pick
 from zoo.models.training import TrainingMixin, TrainingSettings
+from zoo.nn import ReasoningNet
 from zoo.regimes import Regime, check_pairing, instantiate_regime
+from zoo.tasks.base import BLANK_TOKEN
 
 
 class ReasoningFamily(TrainingMixin):
@@ -50,6 +53,8 @@ class ReasoningFamily(TrainingMixin):
     """
 
     capabilities: ClassVar[frozenset[str]] = frozenset()
+    # Settings added after models were saved, with the value those models were built with (applied on loading).
+    legacy_defaults: ClassVar[dict[str, Any]] = {}
     # The smallest settings that still run every code path: what tests and the conformance suite build.
     tiny_settings: ClassVar[dict[str, Any]] = {}
     training_defaults: ClassVar[TrainingSettings] = TrainingSettings()
@@ -187,6 +192,30 @@ class ReasoningFamily(TrainingMixin):
         working = samples * batch * cells * 4 * (width * self.thinking_activations + vocab * 4)
         return trail + working
 
+    def budget_cost(self, budget: Budget | int) -> dict[str, int]:
+        """What thinking about one puzzle at `budget` costs: {"flops": floating-point operations (forward, and
+        backward where thinking differentiates, counted by `torch.utils.flop_counter`), "calls": calls of the
+        family's reasoning network}. Independent of the puzzle, so counted on a blank one."""
+        budget = Budget.of(budget)
+        budget = budget if self.draws_samples else Budget(budget.steps)  # its N samples are copies of one
+        inputs = torch.full((1, self.task.num_cells), BLANK_TOKEN, dtype=torch.long, device=self.device)
+        calls = [0]
+
+        def count(*_: Any) -> None:
+            calls[0] += 1
+
+        hooks = [m.register_forward_hook(count) for m in self.inference_model.modules() if isinstance(m, ReasoningNet)]
+        was_training = self.training
+        try:
+            self.eval()
+            with FlopCounterMode(display=False) as counter:
+                self.explore(inputs, budget)
+        finally:
+            for hook in hooks:
+                hook.remove()
+            self.train(was_training)
+        return {"flops": int(counter.get_total_flops()), "calls": calls[0]}
+
     @torch.no_grad()
     def solve(self, boards: np.ndarray, budget: Budget | int = 16) -> np.ndarray:
         """Convenience for people: puzzles [B, n, n] (0 = blank) -> answers [B, n, n]."""
@@ -243,6 +272,7 @@ class ReasoningFamily(TrainingMixin):
             "exact_match": exact,
             "cell_accuracy_at_largest_budget": cell_accuracy,
             "puzzles": puzzles,
+            "flops_per_puzzle": {budget.label: self.budget_cost(budget)["flops"] for budget in self.eval_budgets},
         }
         self.test_exact.reset()
         self.test_cells.reset()

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from triton_kernels import noisy_softmax, simplex_descent
+from triton_kernels import langevin_step, noisy_softmax, simplex_descent
 from zoo.budget import Budget
 from zoo.errors import ZooError
 from zoo.models.base import ReasoningFamily
@@ -71,6 +71,11 @@ class EnergyNet(nn.Module):
         return self.energy_head(hidden).squeeze(-1)
 
 
+def draw_seed() -> int:
+    """A noise seed from torch's (seeded) generator, so that thinking and training stay reproducible."""
+    return int(torch.randint(0, 2**62, (), dtype=torch.int64).item())
+
+
 @register_family
 class EnergyTransformer(ReasoningFamily):
     """EBT-style family: a bidirectional network scores (puzzle, belief) pairs; thinking descends the energy.
@@ -81,7 +86,11 @@ class EnergyTransformer(ReasoningFamily):
         width, depth, mixer, heads, expansion: the energy network (see `ReasoningNet`).
         selection: best-of-N by lowest energy "puzzle" (whole answer) or "cell" (each cell on its own).
         accept_only_lower: at inference, keep a step only if it lowers the puzzle's energy.
-        inference_noise: Langevin σ on the logits at inference (0: plain descent).
+        inference_noise: Langevin σ at inference: each step moves the noisy logits y + σ·ε at which it took the
+            gradient, so best-of-N samples explore different minima (0: plain descent).
+        descent: "simplex" (EBT: `y ← y − α·p⊙(g − ⟨p, g⟩)`, the gradient through the softmax) or "mirror"
+            (`y ← y − α·(g − ⟨p, g⟩)`, a mirror-descent step on the simplex; a departure from the paper that
+            does not vanish where the softmax saturates).
         eval_budgets: (steps or STEPSxSAMPLES) budgets measured in validation and test.
         training: optimiser, schedule and EMA settings (see `TrainingSettings`).
     """
@@ -107,12 +116,15 @@ class EnergyTransformer(ReasoningFamily):
         selection: Literal["puzzle", "cell"] = "puzzle",
         accept_only_lower: bool = False,
         inference_noise: float = 0.0,
+        descent: Literal["simplex", "mirror"] = "simplex",
         eval_budgets: Sequence[int | str] = (1, 2, 4, 8, 16, 32, "16x4", "16x16"),
         **training: Any,
     ) -> None:
         super().__init__(task, regime, eval_budgets, **training)
         if selection not in self.selections:
             raise ZooError(f"selection must be 'puzzle' or 'cell', got {selection!r}", key="selection")
+        if descent not in ("simplex", "mirror"):
+            raise ZooError(f"descent must be 'simplex' or 'mirror', got {descent!r}", key="descent")
         self._save_hparams()
         self.num_symbols = self.task.vocab_size - FIRST_SYMBOL_TOKEN
         self.model = EnergyNet(
@@ -136,23 +148,57 @@ class EnergyTransformer(ReasoningFamily):
     # ---- what energy descent needs of the family ---------------------------------------------------
 
     def energy_and_grad(
-        self, model: EnergyNet, inputs: Tensor, logits: Tensor, noise: float, create_graph: bool
+        self,
+        model: EnergyNet,
+        inputs: Tensor,
+        logits: Tensor,
+        noise: float,
+        create_graph: bool,
+        seed: int | None = None,
     ) -> tuple[Tensor, Tensor, Tensor]:
-        """Cell energies [B, L], the belief p [B, L, S] and ∂E/∂p [B, L, S] at `logits` [B, L, S]."""
+        """Cell energies [B, L], the belief p [B, L, S] and ∂E/∂p [B, L, S] at `logits` [B, L, S] (plus σ·ε,
+        drawn with `seed`, when `noise` σ > 0)."""
         with torch.enable_grad():
             if not logits.requires_grad:
                 logits = logits.detach().requires_grad_()
-            probs = noisy_softmax(logits, noise_scale=noise)
+            probs = noisy_softmax(logits, noise_scale=noise, seed=seed)
             given = inputs >= FIRST_SYMBOL_TOKEN
             one_hot = F.one_hot((inputs - FIRST_SYMBOL_TOKEN).clamp(min=0), self.num_symbols).to(probs.dtype)
             energies = model(inputs, torch.where(given[..., None], one_hot, probs))
             (grad,) = torch.autograd.grad(energies.sum(), probs, create_graph=create_graph)
         return energies, probs, grad
 
-    def descend(self, logits: Tensor, probs: Tensor, grad: Tensor, step_size: Tensor) -> Tensor:
-        """One simplex-descent step; non-finite results keep the previous logits (no host sync)."""
-        moved = simplex_descent(logits, probs, grad, step_size, clip=self.regime.clip)
+    def descend(
+        self,
+        logits: Tensor,
+        probs: Tensor,
+        grad: Tensor,
+        step_size: Tensor,
+        noise: float = 0.0,
+        seed: int | None = None,
+    ) -> Tensor:
+        """One descent step of logits [B, L, S] from the belief p and ∂E/∂p, plus σ·ε (the noise `seed` drew
+        for p) when `noise` σ > 0: a Langevin step. Non-finite results keep the previous logits (no host sync).
+
+        Both rules run as one fused kernel on CUDA: "simplex" is `simplex_descent`; "mirror" feeds its
+        direction g − ⟨p, g⟩ to `langevin_step`.
+        """
+        clip = self.regime.clip
+        if self.hparams.descent == "simplex":
+            moved = simplex_descent(logits, probs, grad, step_size, clip=clip, noise_scale=noise, seed=seed)
+        else:
+            direction = grad - (probs * grad).sum(-1, keepdim=True)
+            moved = langevin_step(logits, direction, step_size, noise_scale=noise, clip=clip, seed=seed)
         return torch.where(torch.isfinite(moved), moved, logits)
+
+    def descent_step(
+        self, model: EnergyNet, inputs: Tensor, logits: Tensor, step_size: Tensor, noise: float, create_graph: bool
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """One (Langevin) step of thinking on puzzles [B, L] from logits [B, L, S]: (cell energies [B, L] and the
+        belief [B, L, S] where the gradient was taken, the moved logits [B, L, S])."""
+        seed = draw_seed() if noise > 0 else None
+        energies, probs, grad = self.energy_and_grad(model, inputs, logits, noise, create_graph, seed)
+        return energies, probs, self.descend(logits, probs, grad, step_size, noise, seed)
 
     def answer_tokens(self, inputs: Tensor, logits: Tensor) -> Tensor:
         """Token ids [B, L]: givens kept, blanks from the most likely symbol of `logits` [B, L, S]."""
@@ -187,11 +233,14 @@ class EnergyTransformer(ReasoningFamily):
         noise = self.hparams.inference_noise
         step_size = model.step_size.clamp(min=1e-4)
         logits = self.initial_logits(starts.shape[0], inputs.device)
-        energies, probs, grad = self.energy_and_grad(model, starts, logits, noise, create_graph=False)
+        energies, probs, grad = self.energy_and_grad(model, starts, logits, 0.0, create_graph=False)
         answers, cell_energies = [], []
         for _ in range(budget.steps):
-            moved = self.descend(logits, probs.detach(), grad, step_size)
-            moved_energies, moved_probs, moved_grad = self.energy_and_grad(model, starts, moved, noise, False)
+            if noise > 0:  # the gradient is taken at the noisy state, which the step moves
+                moved = self.descent_step(model, starts, logits, step_size, noise, create_graph=False)[2]
+            else:  # the gradient at the current state was taken when its energy was
+                moved = self.descend(logits, probs.detach(), grad, step_size)
+            moved_energies, moved_probs, moved_grad = self.energy_and_grad(model, starts, moved, 0.0, False)
             if self.hparams.accept_only_lower:
                 keep = (moved_energies.sum(-1) > energies.sum(-1))[:, None]  # [N·B, 1]: the step raised E
                 moved = torch.where(keep[..., None], logits, moved)

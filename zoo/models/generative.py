@@ -23,6 +23,7 @@ from zoo.metrics import verified
 from zoo.models.recursive import RecursiveNet, RecursiveReasoner, State, SupervisionStep
 from zoo.models.thought import Exploration
 from zoo.models.training import TrainingSettings
+from zoo.nn import ReasoningNet
 from zoo.regimes import Regime, VariationalRecursion
 from zoo.registry import register_family
 
@@ -34,14 +35,25 @@ LOGVAR_RANGE = (-10.0, 4.0)
 class GenerativeNet(RecursiveNet):
     """RecursiveNet plus a prior and a posterior over the transition noise, and a value head.
 
-    The prior reads u [B, L, D]; the posterior reads u and the embedded target; both give (μ, log σ²) per
-    cell. A fixed z0 (the starting states, drawn once) is part of the checkpoint.
+    The prior reads u [B, L, D]; the posterior reads u and the embedded target (mixed across cells); both give
+    (μ, log σ²) per cell. A fixed z0 (the starting states, drawn once) is part of the checkpoint.
     """
 
     def __init__(
-        self, vocab_size: int, seq_len: int, width: int, depth: int, mixer: str, heads: int, expansion: float
+        self,
+        vocab_size: int,
+        seq_len: int,
+        width: int,
+        depth: int,
+        mixer: str,
+        heads: int,
+        expansion: float,
+        posterior_mixer: bool = True,
     ) -> None:
         super().__init__(vocab_size, seq_len, width, depth, mixer, heads, expansion)
+        # The posterior reads the whole target through one mixer block, so "which solution" is encoded once
+        # for the puzzle rather than cell by cell.
+        self.target_mixer = ReasoningNet(width, seq_len, 1, mixer, heads, expansion) if posterior_mixer else None
         self.prior = nn.Linear(width, 2 * width)
         self.posterior = nn.Linear(2 * width, 2 * width)
         self.value_head = nn.Linear(width, 1)
@@ -61,7 +73,10 @@ class GenerativeNet(RecursiveNet):
 
     def posterior_params(self, u: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
         """(μ, log σ²) [B, L, D] of q(ε | u, y) for target tokens [B, L]."""
-        return self._gaussian(self.posterior(torch.cat([u, self.embed(target)], dim=-1)))
+        target = self.embed(target)
+        if self.target_mixer is not None:
+            target = self.target_mixer(target + self.position)
+        return self._gaussian(self.posterior(torch.cat([u, target], dim=-1)))
 
     def value(self, h: Tensor) -> Tensor:
         """Value logit [B]: how likely the answer read from h [B, L, D] is valid."""
@@ -85,10 +100,16 @@ class GenerativeRecursiveReasoner(RecursiveReasoner):
         noise_std: σ of the zero-mean ablation.
         selection: how one answer is chosen among samples: "value", "vote", or "oracle" (the task's
             verifier; it sees whether answers are right, so report it as an oracle).
+        posterior_mixer: the posterior reads the whole target through a mixer block (False: one linear layer
+            per cell, as models saved before it had).
+        halt_samples: at inference, each sample keeps its answer from the first step its halting head says
+            stop (learned halting per sampled trajectory); False runs every sample for the whole budget.
         eval_budgets, training: see RecursiveReasoner.
     """
 
     capabilities: ClassVar[frozenset[str]] = frozenset({"supervision_step", "latent_posterior", "value_head"})
+    # What settings added later mean for models saved without them: they load as they were built.
+    legacy_defaults: ClassVar[dict[str, Any]] = {"posterior_mixer": False}
     tiny_settings: ClassVar[dict[str, Any]] = {"width": 16, "expansion": 1.0, "cycles": 1, "latent_updates": 1}
     training_defaults: ClassVar[TrainingSettings] = TrainingSettings(lr=1e-3, ema_decay=0.995)
     selections: ClassVar[tuple[str, ...]] = ("value", "vote", "oracle")
@@ -107,6 +128,8 @@ class GenerativeRecursiveReasoner(RecursiveReasoner):
         noise: Noise = "learned",
         noise_std: float = 0.5,
         selection: Selector = "value",
+        posterior_mixer: bool = True,
+        halt_samples: bool = False,
         eval_budgets: Sequence[int | str] = ("16x1", "16x5", "16x20"),
         **training: Any,
     ) -> None:
@@ -139,7 +162,14 @@ class GenerativeRecursiveReasoner(RecursiveReasoner):
     def build_model(self) -> GenerativeNet:
         hp = self.hparams
         return GenerativeNet(
-            self.task.vocab_size, self.task.num_cells, hp.width, hp.depth, hp.mixer, hp.heads, hp.expansion
+            self.task.vocab_size,
+            self.task.num_cells,
+            hp.width,
+            hp.depth,
+            hp.mixer,
+            hp.heads,
+            hp.expansion,
+            hp.posterior_mixer,
         )
 
     # ---- one transition and one supervision step ---------------------------------------------------
@@ -192,16 +222,25 @@ class GenerativeRecursiveReasoner(RecursiveReasoner):
         x = model.embed_inputs(starts)
         state = model.initial_state(*starts.shape)
         answers, values, halts = [], [], []
+        stopped = torch.zeros(starts.shape[0], dtype=torch.bool, device=inputs.device)
+        last_logits: Tensor | None = None
         for _ in range(budget.steps):
             step = self.supervision_step(model, x, state)
             state = step.state
-            answers.append(step.logits.argmax(-1))
-            values.append(step.value_logits)
+            answer, value, logits = step.logits.argmax(-1), step.value_logits, step.logits
+            if self.hparams.halt_samples and answers:  # a stopped sample keeps the answer it stopped with
+                answer = torch.where(stopped[:, None], answers[-1], answer)
+                value = torch.where(stopped, values[-1], value)
+                logits = torch.where(stopped[:, None, None], last_logits, logits)
+            answers.append(answer)
+            values.append(value)
             halts.append(step.halt_logits)
+            last_logits = logits
+            stopped |= step.halt_logits > 0
         shape = (budget.steps, budget.samples, batch)
         return Exploration(
             candidates=torch.stack(answers).view(*shape, cells),
-            logits=step.logits.view(budget.samples, batch, cells, -1),
+            logits=last_logits.view(budget.samples, batch, cells, -1),
             scores=torch.stack(values).view(shape),
             halt_logits=torch.stack(halts).view(shape),
         )

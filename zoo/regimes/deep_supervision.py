@@ -41,6 +41,8 @@ class DeepSupervision(Regime):
     requires: ClassVar[tuple[str, ...]] = ("supervision_step",)
     # The carry: puzzles in flight across batches with their states; resumed runs continue it.
     state_attributes: ClassVar[tuple[str, ...]] = ("_carry",)
+    # The states the carry holds per puzzle, in (y, z) pairs.
+    state_keys: ClassVar[tuple[str, ...]] = ("y", "z")
 
     max_steps: int = 16
     halt_exploration: float = 0.1
@@ -62,18 +64,20 @@ class DeepSupervision(Regime):
         x = family.model.embed_inputs(carry["inputs"])
         step = family.supervision_step(family.model, x, (carry["y"], carry["z"]), self.posterior_target(carry))
         loss, stats = self.step_loss(family, carry, step)
+        carry = {**carry, "y": step.state[0], "z": step.state[1]}
+        loss, carry = self.beside_the_step(family, x, carry, step, loss, stats)
         steps = carry["steps"] + 1
         halted = self.halted(step.halt_logits.detach(), steps)
-        family.regime_state["_carry"] = {
-            **carry,
-            "y": step.state[0],
-            "z": step.state[1],
-            "steps": steps,
-            "halted": halted,
-        }
+        family.regime_state["_carry"] = {**carry, "steps": steps, "halted": halted}
         if halted.any():
             stats["steps_at_halt"] = steps[halted].float().mean()
         return loss, stats
+
+    def beside_the_step(
+        self, family: ReasoningFamily, x: Tensor, carry: Carry, step: SupervisionStep, loss: Tensor, stats: dict
+    ) -> tuple[Tensor, Carry]:
+        """Further loss terms and carry entries of a training step (none here: see VariationalRecursion)."""
+        return loss, carry
 
     def posterior_target(self, carry: Carry) -> Tensor | None:
         """The target a family's posterior may see in training (none: deep supervision trains without one)."""
@@ -87,27 +91,35 @@ class DeepSupervision(Regime):
     def refresh_carry(self, family: ReasoningFamily, batch: dict[str, Tensor]) -> Carry:
         """The carry with halted samples replaced by fresh puzzles from `batch` (all of them at the start).
 
-        Keys: inputs, targets [B, L]; y, z [B, L, D] (the family's state); steps [B] taken so far; halted [B].
+        Keys: inputs, targets [B, L]; the family's state (`state_keys`: y, z [B, L, D], from its initial state);
+        steps [B] taken so far; halted [B].
         """
         inputs, targets = batch["inputs"], batch["targets"]
         carry = family.regime_state.get("_carry")
-        if carry is None or carry["inputs"].shape != inputs.shape:
-            y, z = family.model.initial_state(*inputs.shape)
+        if carry is None or carry["inputs"].shape != inputs.shape or any(key not in carry for key in self.state_keys):
             halted = torch.ones(inputs.shape[0], dtype=torch.bool, device=inputs.device)
             steps = torch.zeros_like(halted, dtype=torch.long)
-            carry = {"inputs": inputs, "targets": targets, "y": y, "z": z, "steps": steps, "halted": halted}
+            carry = {"inputs": inputs, "targets": targets, "steps": steps, "halted": halted}
+            carry.update(self._initial_states(family, inputs))
         fresh = carry["halted"]
-        y0, z0 = family.model.initial_state(*inputs.shape)
         per_cell = fresh[:, None]
         per_state = fresh[:, None, None]
+        initial = self._initial_states(family, inputs)
         return {
             "inputs": torch.where(per_cell, inputs, carry["inputs"]),
             "targets": torch.where(per_cell, targets, carry["targets"]),
-            "y": torch.where(per_state, y0, carry["y"]),
-            "z": torch.where(per_state, z0, carry["z"]),
+            **{key: torch.where(per_state, initial[key], carry[key]) for key in self.state_keys},
             "steps": torch.where(fresh, 0, carry["steps"]),
             "halted": fresh,
         }
+
+    def _initial_states(self, family: ReasoningFamily, inputs: Tensor) -> dict[str, Tensor]:
+        """Each carried state (pairs of `state_keys`) at the family's starting state."""
+        keys = iter(self.state_keys)
+        states = {}
+        for first, second in zip(keys, keys):
+            states[first], states[second] = family.model.initial_state(*inputs.shape)
+        return states
 
     # ---- the objective -----------------------------------------------------------------------------
 

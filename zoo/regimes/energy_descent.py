@@ -25,6 +25,15 @@ if TYPE_CHECKING:
     from zoo.models.base import ReasoningFamily
 
 
+def confidently_wrong(logits: Tensor, symbols: Tensor, confidence: float = 0.99) -> Tensor:
+    """Share of cells whose belief is confidently wrong: max probability above `confidence` on a symbol other
+    than the target. logits [C, S], symbols [C] -> a scalar. High values mean the descent has saturated: the
+    softmax's gradient vanishes there, and no further step can move those cells."""
+    probs = logits.float().softmax(-1)
+    confident, choice = probs.max(-1)
+    return ((confident > confidence) & (choice != symbols)).float().mean()
+
+
 @register_regime
 @dataclass
 class EnergyDescent(Regime):
@@ -37,15 +46,19 @@ class EnergyDescent(Regime):
         step_size: initial α of `y ← y − α·∂E/∂y` (an nn.Parameter of the family, clamped ≥ 1e-4).
         learn_step_size: whether α is trained.
         step_size_lr_multiplier: α's learning rate is the family's lr times this.
-        random_step_size: scale α per position by a factor drawn uniformly in [1/s, s] with s = this
-            (1.0 disables).
-        noise_scale: σ of Langevin noise added to the logits before the softmax of each training step.
+        random_step_size: scale α by a factor drawn uniformly in [1/s, s] with s = this (1.0 disables).
+        step_size_per: draw that factor per "puzzle" (one per sample, shape [B, 1], as the official
+            bidirectional EBT does: a jointly solved puzzle is one problem) or per "position" (per cell, [B, L],
+            as the autoregressive text EBT does, where positions are separate problems).
+        noise_scale: σ of the Langevin noise of each training step: the logits become y + σ·ε, the gradient is
+            taken there, and the step moves them (the noise stays in the state, as in the official EBT).
         clip: clamp of the per-element change before scaling by α (None: no clamp).
         loss_on: "all" (mean cross-entropy over steps) or "last".
         replay_size: FIFO buffer of final predictions (0 disables); replayed examples start from their
             stored logits instead of noise.
         replay_fraction: fraction of each batch taken from the buffer once it is full enough.
-        init_scale: standard deviation of the random initial logits.
+        init_scale: standard deviation of the random initial logits (0: every descent starts from zero logits,
+            a uniform belief).
     """
 
     requires: ClassVar[tuple[str, ...]] = ("energy_descent",)
@@ -59,6 +72,7 @@ class EnergyDescent(Regime):
     learn_step_size: bool = True
     step_size_lr_multiplier: float = 10.0
     random_step_size: float = 2.0
+    step_size_per: Literal["puzzle", "position"] = "puzzle"
     noise_scale: float = 0.1
     clip: float | None = None
     loss_on: Literal["all", "last"] = "all"
@@ -77,6 +91,11 @@ class EnergyDescent(Regime):
                 f"random_step_size is a spread factor >= 1 (1 disables), got {self.random_step_size}",
                 key="regime.init_args.random_step_size",
             )
+        if self.step_size_per not in ("puzzle", "position"):
+            raise ZooError(
+                f"step_size_per must be 'puzzle' or 'position', got {self.step_size_per!r}",
+                key="regime.init_args.step_size_per",
+            )
         if self.loss_on not in ("all", "last"):
             raise ZooError(f"loss_on must be 'all' or 'last', got {self.loss_on!r}", key="regime.init_args.loss_on")
         if not 0.0 <= self.replay_fraction < 1.0:
@@ -91,11 +110,13 @@ class EnergyDescent(Regime):
         return int(torch.randint(self.min_steps, self.steps + 1, ()).item())
 
     def step_scale(self, shape: torch.Size, device: torch.device) -> torch.Tensor | None:
-        """Per-position factors on α, uniform in [1/s, s] ([B, L]), or None when disabled."""
+        """Factors on α, uniform in [1/s, s]: [B, 1] per puzzle or [B, L] per position; None when disabled."""
         spread = self.random_step_size
         if spread == 1.0:
             return None
-        return torch.empty(shape, device=device).uniform_(1.0 / spread, spread)
+        batch, cells = shape
+        size = (batch, 1) if self.step_size_per == "puzzle" else (batch, cells)
+        return torch.empty(size, device=device).uniform_(1.0 / spread, spread)
 
     @classmethod
     def upgrade(cls, settings: dict[str, Any]) -> tuple[type[Regime], dict[str, Any]]:
@@ -107,6 +128,10 @@ class EnergyDescent(Regime):
         """Whether the loss backpropagates through descent step `step` of `steps` (all of them: a full unroll)."""
         return True
 
+    def detaches_input(self, step: int, steps: int) -> bool:
+        """Whether step `step` starts from logits cut from the graph of the steps before it."""
+        return not self.keeps_graph(step, steps)
+
     # ---- the training step -------------------------------------------------------------------------
 
     def training_loss(self, family: ReasoningFamily, batch: dict[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
@@ -117,23 +142,26 @@ class EnergyDescent(Regime):
         symbols = targets[blank] - FIRST_SYMBOL_TOKEN
         step_size = family.model.step_size.clamp(min=1e-4)
         scale = self.step_scale(inputs.shape, inputs.device)
-        step_size = step_size if scale is None else step_size * scale
+        step_size = step_size if scale is None else step_size * scale[..., None]  # [B, 1, 1] or [B, L, 1]
         steps = self.step_count()
-        losses = []
+        losses, stats = [], {}
         for step in range(steps):
             with_graph = self.keeps_graph(step, steps)
-            if not with_graph:
+            if self.detaches_input(step, steps):
                 logits = logits.detach()
-            energies, probs, grad = family.energy_and_grad(family.model, inputs, logits, self.noise_scale, with_graph)
-            logits = family.descend(logits, probs, grad, step_size)
+            energies, _, logits = family.descent_step(
+                family.model, inputs, logits, step_size, self.noise_scale, create_graph=with_graph
+            )
             losses.append(F.cross_entropy(logits[blank].float(), symbols))
+            stats[f"confidently_wrong@{step + 1}"] = confidently_wrong(logits.detach()[blank], symbols)
         loss = torch.stack(losses).mean() if self.loss_on == "all" else losses[-1]
         self._remember(family, inputs[replayed:], targets[replayed:], logits[replayed:])
-        stats = {
-            "last_step_loss": losses[-1].detach(),
-            "step_size": family.model.step_size.detach(),
-            "energy": energies.detach().sum(-1).mean(),
-        }
+        stats.update(
+            last_step_loss=losses[-1].detach(),
+            step_size=family.model.step_size.detach(),
+            mean_step_size=step_size.detach().mean(),
+            energy=energies.detach().sum(-1).mean(),
+        )
         return loss, stats
 
     def _with_replay(
@@ -172,3 +200,6 @@ class TruncatedEnergyDescent(EnergyDescent):
 
     def keeps_graph(self, step: int, steps: int) -> bool:
         return step == steps - 1
+
+    def detaches_input(self, step: int, steps: int) -> bool:
+        return True  # even the last step: the logits it starts from depend on α through the steps before

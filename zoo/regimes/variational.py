@@ -3,14 +3,20 @@
 During training the noise ε added to the high-level state is drawn from a posterior q(ε | u, y) that sees
 the target y; the loss is the answer's cross-entropy plus β·KL(q‖p) against the learned prior p(ε | u),
 with KL balancing (`balance·KL(sg q‖p) + (1 − balance)·KL(q‖sg p)`). At inference the prior is sampled,
-so different samples can land on different valid answers. The halting head and value head train beside.
+so different samples can land on different valid answers.
+
+The value head ranks prior samples at inference, so it is trained on them: beside each posterior step the
+carry advances a rollout of the same puzzle from the prior, without gradients into its trajectory, and the
+value head regresses whether that rollout's answer is valid (GRAM's value head, trained on the distribution
+it ranks). The halting head trains on the posterior trajectory, as in deep supervision.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Literal
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -32,17 +38,27 @@ class VariationalRecursion(DeepSupervision):
     Attributes:
         beta: weight of the KL term (GRAM: Sudoku 0.1, N-Queens 0.07).
         kl_balance: share of the KL gradient that moves the prior (0.8 in GRAM).
+        kl_per: how the KL is normalised next to the cross-entropy, which is a mean over cells: "puzzle" (KL
+            summed over the puzzle's cells and latent dimensions, so β weighs the whole latent; the zoo's
+            setting, measured in docs/results/gram.md) or "cell" (KL per cell: the per-cell ELBO, where β
+            weighs L times less).
         posterior: sample training noise from the posterior (False: from the prior, no KL; an ablation).
         value_loss_weight: weight of the value head's loss (it predicts whether the answer is valid).
+        value_on: "prior" (the value head learns on prior rollouts, the samples it ranks) or "posterior" (on
+            the posterior trajectory, which has seen the target; the zoo's behaviour before, an ablation).
         max_steps, halt_exploration, halt_loss_weight: see DeepSupervision.
     """
 
     requires: ClassVar[tuple[str, ...]] = ("supervision_step", "latent_posterior", "value_head")
+    # The posterior trajectory (y, z) and the prior rollout of the same puzzle (prior_y, prior_z).
+    state_keys: ClassVar[tuple[str, ...]] = ("y", "z", "prior_y", "prior_z")
 
     beta: float = 0.1
     kl_balance: float = 0.8
+    kl_per: Literal["puzzle", "cell"] = "puzzle"
     posterior: bool = True
     value_loss_weight: float = 0.5
+    value_on: Literal["prior", "posterior"] = "prior"
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -51,6 +67,12 @@ class VariationalRecursion(DeepSupervision):
                 f"need beta >= 0 and kl_balance in [0, 1], got beta={self.beta}, kl_balance={self.kl_balance}",
                 key="regime.init_args.beta",
             )
+        for name, allowed in (("kl_per", ("puzzle", "cell")), ("value_on", ("prior", "posterior"))):
+            if getattr(self, name) not in allowed:
+                raise ZooError(
+                    f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}",
+                    key=f"regime.init_args.{name}",
+                )
 
     def posterior_target(self, carry: Carry) -> Tensor | None:
         return carry["targets"] if self.posterior else None
@@ -58,22 +80,36 @@ class VariationalRecursion(DeepSupervision):
     def step_loss(
         self, family: ReasoningFamily, carry: Carry, step: SupervisionStep
     ) -> tuple[Tensor, dict[str, Tensor]]:
+        """Reconstruction + β·KL + halting losses of the posterior step (and its value loss with value_on
+        "posterior")."""
+        loss, stats = self.loss(step.logits, carry["targets"], step.halt_logits)
+        cells, width = step.state[0].shape[1:]
+        kl = step.kl.float().mean()
+        loss = loss + self.beta * (kl if self.kl_per == "puzzle" else kl / cells)
         valid = verified(family.task, carry["inputs"], step.logits.argmax(-1).detach())
-        return self.variational_loss(step.logits, carry["targets"], step.halt_logits, step.kl, step.value_logits, valid)
-
-    def variational_loss(
-        self, logits: Tensor, targets: Tensor, halt_logits: Tensor, kl: Tensor, value_logits: Tensor, valid: Tensor
-    ) -> tuple[Tensor, dict[str, Tensor]]:
-        """Reconstruction + β·KL + halting + value losses.
-
-        Args:
-            logits: [B, L, V]; targets: [B, L]; halt_logits: [B].
-            kl: [B] KL(q‖p) summed over cells (zeros when there is no posterior).
-            value_logits: [B] value head; valid: [B] whether the answer solves the puzzle (its target).
-        """
-        loss, stats = self.loss(logits, targets, halt_logits)
-        value_loss = F.binary_cross_entropy_with_logits(value_logits.float(), valid.float())
-        kl_mean = kl.float().mean()
-        loss = loss + self.beta * kl_mean + self.value_loss_weight * value_loss
-        stats.update(kl=kl_mean.detach(), value_loss=value_loss.detach(), valid=valid.float().mean())
+        stats.update(kl=kl.detach(), kl_per_dimension=kl.detach() / (cells * width), valid=valid.float().mean())
+        if self.value_on == "posterior":
+            value_loss = F.binary_cross_entropy_with_logits(step.value_logits.float(), valid.float())
+            loss = loss + self.value_loss_weight * value_loss
+            stats["value_loss"] = value_loss.detach()
         return loss, stats
+
+    def beside_the_step(
+        self, family: ReasoningFamily, x: Tensor, carry: Carry, step: SupervisionStep, loss: Tensor, stats: dict
+    ) -> tuple[Tensor, Carry]:
+        """Advance the prior rollout of each puzzle by one step (no gradient into it) and train the value head
+        on its answer; report how much more often the posterior trajectory's answer is valid than the prior's."""
+        if self.value_on != "prior":
+            return loss, carry
+        with torch.no_grad():
+            rollout = family.supervision_step(family.model, x, (carry["prior_y"], carry["prior_z"]), None)
+        valid = verified(family.task, carry["inputs"], rollout.logits.argmax(-1))
+        value_logits = family.model.value(rollout.state[0])  # the state is detached: only the value head learns
+        value_loss = F.binary_cross_entropy_with_logits(value_logits.float(), valid.float())
+        stats.update(
+            value_loss=value_loss.detach(),
+            prior_valid=valid.float().mean(),
+            posterior_prior_gap=stats["valid"] - valid.float().mean(),
+        )
+        carry = {**carry, "prior_y": rollout.state[0], "prior_z": rollout.state[1]}
+        return loss + self.value_loss_weight * value_loss, carry

@@ -1,0 +1,53 @@
+"""One compute axis: what a budget costs in FLOPs per puzzle, and `zoo bench` comparing models on it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import zoo_error
+from tests.test_hub import build, write_checkpoint
+from zoo import hub, registry
+from zoo.budget import Budget
+from zoo.cli import main
+
+
+@pytest.mark.parametrize("name", registry.family_names())
+def test_flops_grow_linearly_with_steps_and_samples(name: str) -> None:
+    model = build(name)
+    one, two, three = (model.budget_cost(Budget(steps))["flops"] for steps in (2, 4, 6))
+    assert 0 < one < two < three and two - one == three - two  # a fixed cost per step
+    if model.draws_samples:
+        assert model.budget_cost(Budget(4, 3))["flops"] == 3 * two  # samples think side by side
+    else:
+        assert model.budget_cost(Budget(4, 3))["flops"] == two  # N copies of one answer cost nothing more
+    assert model.budget_cost(Budget(4))["calls"] > model.budget_cost(Budget(2))["calls"]
+
+
+def test_zoo_bench_compares_models_on_the_same_puzzles(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    recursive = hub.save(build("recursive"), tmp_path / "recursive")
+    generative = write_checkpoint(build("generative"), tmp_path / "generative.ckpt")
+    out = tmp_path / "bench"
+    main(["bench", str(recursive), str(generative), "--budgets", "1,2,2x3", "--count", "8", "--out", str(out)])
+    results = json.loads((out / "bench.json").read_text())
+    assert results["puzzles"] == 8 and results["task"]["size"] == 4
+    assert [entry["family"] for entry in results["models"]] == ["RecursiveReasoner", "GenerativeRecursiveReasoner"]
+    for entry in results["models"]:
+        assert set(entry["budgets"]) == {"1", "2", "2x3"}
+        row = entry["budgets"]["2x3"]
+        assert row["flops_per_puzzle"] > entry["budgets"]["1"]["flops_per_puzzle"] > 0
+        assert 0 <= row["exact_match"] <= 1 and row["seconds_per_puzzle"] > 0 and "coverage" in row
+    table = (out / "bench.md").read_text()
+    assert table.count("\n| ") == 6 and "FLOPs / puzzle" in table  # two models x three budgets
+    assert (out / "bench.png").stat().st_size > 0
+    assert "results: " in capsys.readouterr().out
+
+
+def test_zoo_bench_refuses_missing_models_and_other_tasks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    small = hub.save(build("recursive"), tmp_path / "small")
+    larger = hub.save(build("recursive", task={"name": "sudoku", "size": 6, "givens": 12}), tmp_path / "larger")
+    assert "no folder or file at" in zoo_error(capsys, "bench", str(small), str(tmp_path / "nowhere.ckpt"))
+    printed = zoo_error(capsys, "bench", str(small), str(larger), "--count", "4")
+    assert "cannot read" in printed and "same puzzles" in printed
