@@ -74,7 +74,8 @@ def test_training_step_backpropagates_into_prior_posterior_and_value_head() -> N
     model = build()
     model.training_step(puzzles(16), 0).backward()
     for head in (model.model.prior, model.model.posterior, model.model.value_head):
-        assert head.weight.grad is not None and head.weight.grad.abs().sum() > 0
+        grads = [p.grad for p in head.parameters()]
+        assert all(grad is not None for grad in grads) and all(grad.abs().sum() > 0 for grad in grads)
 
 
 def test_no_posterior_ablation_trains_without_kl_or_posterior() -> None:
@@ -169,8 +170,9 @@ def test_the_value_head_learns_on_prior_rollouts_only() -> None:
         torch.manual_seed(1)
         model.training_step(puzzles(16), 0).backward()
         grads[weight] = {name: p.grad.clone() for name, p in model.model.named_parameters() if p.grad is not None}
-    assert "value_head.weight" not in grads[0.0] or grads[0.0]["value_head.weight"].abs().sum() == 0
-    assert grads[1.0]["value_head.weight"].abs().sum() > 0
+    head = "value_head.2.weight"  # the last layer of the per-cell MLP
+    assert head not in grads[0.0] or grads[0.0][head].abs().sum() == 0
+    assert grads[1.0][head].abs().sum() > 0
     for name, grad in grads[0.0].items():
         if not name.startswith("value_head"):
             assert torch.equal(grad, grads[1.0][name]), f"the value loss reached {name}"
@@ -190,3 +192,19 @@ def test_samples_can_halt_on_their_own() -> None:
         model.ema_model.halt_head.bias.fill_(10.0)
     thought = model.think(puzzles(4)["inputs"], Budget(steps=3, samples=2))
     assert torch.equal(thought.candidates[0], thought.candidates[2])
+
+
+def test_the_value_head_regresses_accuracy_or_validity() -> None:
+    """A verified answer scores 1; an invalid one scores its share of right cells ("accuracy") or 0 ("valid")."""
+    targets = torch.tensor([[1, 2, 3, 4], [1, 2, 3, 4]])
+    logits = torch.nn.functional.one_hot(torch.tensor([[1, 2, 3, 4], [1, 2, 0, 0]]), 5).float()
+    valid = torch.tensor([True, False])
+    value_logits = torch.zeros(2, requires_grad=True)
+    for target, expected in (("accuracy", [1.0, 0.5]), ("valid", [1.0, 0.0])):
+        regime = VariationalRecursion(value_target=target)
+        loss = regime.value_loss(value_logits, valid, logits, targets)
+        (grad,) = torch.autograd.grad(loss, value_logits)
+        # d BCE / d logit = (sigmoid(0) - score) / B
+        assert torch.allclose(grad, (0.5 - torch.tensor(expected)) / 2)
+    with pytest.raises(ValueError, match="value_target must be one of accuracy, valid"):
+        VariationalRecursion(value_target="reward")

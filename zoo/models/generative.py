@@ -29,6 +29,7 @@ from zoo.registry import register_family
 
 Noise = Literal["learned", "zero_mean", "none"]  # "none": as trained before the DeepSupervision regime swap
 Selector = Literal["value", "vote", "oracle"]
+ValueNet = Literal["per_cell_mlp", "pooled_linear"]
 LOGVAR_RANGE = (-10.0, 4.0)
 
 
@@ -49,6 +50,7 @@ class GenerativeNet(RecursiveNet):
         heads: int,
         expansion: float,
         posterior_mixer: bool = True,
+        value_net: ValueNet = "per_cell_mlp",
     ) -> None:
         super().__init__(vocab_size, seq_len, width, depth, mixer, heads, expansion)
         # The posterior reads the whole target through one mixer block, so "which solution" is encoded once
@@ -56,7 +58,14 @@ class GenerativeNet(RecursiveNet):
         self.target_mixer = ReasoningNet(width, seq_len, 1, mixer, heads, expansion) if posterior_mixer else None
         self.prior = nn.Linear(width, 2 * width)
         self.posterior = nn.Linear(2 * width, 2 * width)
-        self.value_head = nn.Linear(width, 1)
+        # A per-cell MLP can score each cell (say, a queen under attack) before the scores are averaged; a
+        # linear layer on the mean state (models saved before it) can only average linear features.
+        self.value_per_cell = value_net == "per_cell_mlp"
+        self.value_head = (
+            nn.Sequential(nn.Linear(width, width), nn.GELU(), nn.Linear(width, 1))
+            if self.value_per_cell
+            else nn.Linear(width, 1)
+        )
         for head in (self.prior, self.posterior):
             nn.init.normal_(head.weight, std=0.01)
             nn.init.zeros_(head.bias)
@@ -79,7 +88,9 @@ class GenerativeNet(RecursiveNet):
         return self._gaussian(self.posterior(torch.cat([u, target], dim=-1)))
 
     def value(self, h: Tensor) -> Tensor:
-        """Value logit [B]: how likely the answer read from h [B, L, D] is valid."""
+        """Value logit [B]: how good the answer read from h [B, L, D] is (see VariationalRecursion.value_target)."""
+        if self.value_per_cell:
+            return self.value_head(h).squeeze(-1).mean(dim=1)
         return self.value_head(h.mean(dim=1)).squeeze(-1)
 
 
@@ -102,6 +113,8 @@ class GenerativeRecursiveReasoner(RecursiveReasoner):
             verifier; it sees whether answers are right, so report it as an oracle).
         posterior_mixer: the posterior reads the whole target through a mixer block (False: one linear layer
             per cell, as models saved before it had).
+        value_net: "per_cell_mlp" (an MLP scores each cell, the scores are averaged) or "pooled_linear" (a
+            linear layer on the mean state, as models saved before it had).
         halt_samples: at inference, each sample keeps its answer from the first step its halting head says
             stop (learned halting per sampled trajectory); False runs every sample for the whole budget.
         eval_budgets, training: see RecursiveReasoner.
@@ -109,7 +122,7 @@ class GenerativeRecursiveReasoner(RecursiveReasoner):
 
     capabilities: ClassVar[frozenset[str]] = frozenset({"supervision_step", "latent_posterior", "value_head"})
     # What settings added later mean for models saved without them: they load as they were built.
-    legacy_defaults: ClassVar[dict[str, Any]] = {"posterior_mixer": False}
+    legacy_defaults: ClassVar[dict[str, Any]] = {"posterior_mixer": False, "value_net": "pooled_linear"}
     tiny_settings: ClassVar[dict[str, Any]] = {"width": 16, "expansion": 1.0, "cycles": 1, "latent_updates": 1}
     training_defaults: ClassVar[TrainingSettings] = TrainingSettings(lr=1e-3, ema_decay=0.995)
     selections: ClassVar[tuple[str, ...]] = ("value", "vote", "oracle")
@@ -129,12 +142,15 @@ class GenerativeRecursiveReasoner(RecursiveReasoner):
         noise_std: float = 0.5,
         selection: Selector = "value",
         posterior_mixer: bool = True,
+        value_net: ValueNet = "per_cell_mlp",
         halt_samples: bool = False,
         eval_budgets: Sequence[int | str] = ("16x1", "16x5", "16x20"),
         **training: Any,
     ) -> None:
         if noise not in ("learned", "zero_mean", "none"):
             raise ZooError(f"noise must be 'learned' or 'zero_mean', got {noise!r}", key="noise")
+        if value_net not in ("per_cell_mlp", "pooled_linear"):
+            raise ZooError(f"value_net must be 'per_cell_mlp' or 'pooled_linear', got {value_net!r}", key="value_net")
         if selection not in self.selections:
             raise ZooError(f"selection must be one of {', '.join(self.selections)}, got {selection!r}", key="selection")
         super().__init__(
@@ -170,6 +186,7 @@ class GenerativeRecursiveReasoner(RecursiveReasoner):
             hp.heads,
             hp.expansion,
             hp.posterior_mixer,
+            hp.value_net,
         )
 
     # ---- one transition and one supervision step ---------------------------------------------------

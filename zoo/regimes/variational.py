@@ -46,6 +46,8 @@ class VariationalRecursion(DeepSupervision):
         value_loss_weight: weight of the value head's loss (it predicts whether the answer is valid).
         value_on: "prior" (the value head learns on prior rollouts, the samples it ranks) or "posterior" (on
             the posterior trajectory, which has seen the target; the zoo's behaviour before, an ablation).
+        value_target: what the value head regresses: "accuracy" (1 for a verified answer, else the share of
+            cells that match the training target; GRAM regresses accuracy) or "valid" (verified or not).
         max_steps, halt_exploration, halt_loss_weight: see DeepSupervision.
     """
 
@@ -59,6 +61,7 @@ class VariationalRecursion(DeepSupervision):
     posterior: bool = True
     value_loss_weight: float = 0.5
     value_on: Literal["prior", "posterior"] = "prior"
+    value_target: Literal["accuracy", "valid"] = "accuracy"
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -67,7 +70,12 @@ class VariationalRecursion(DeepSupervision):
                 f"need beta >= 0 and kl_balance in [0, 1], got beta={self.beta}, kl_balance={self.kl_balance}",
                 key="regime.init_args.beta",
             )
-        for name, allowed in (("kl_per", ("puzzle", "cell")), ("value_on", ("prior", "posterior"))):
+        choices = (
+            ("kl_per", ("puzzle", "cell")),
+            ("value_on", ("prior", "posterior")),
+            ("value_target", ("accuracy", "valid")),
+        )
+        for name, allowed in choices:
             if getattr(self, name) not in allowed:
                 raise ZooError(
                     f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}",
@@ -89,7 +97,7 @@ class VariationalRecursion(DeepSupervision):
         valid = verified(family.task, carry["inputs"], step.logits.argmax(-1).detach())
         stats.update(kl=kl.detach(), kl_per_dimension=kl.detach() / (cells * width), valid=valid.float().mean())
         if self.value_on == "posterior":
-            value_loss = F.binary_cross_entropy_with_logits(step.value_logits.float(), valid.float())
+            value_loss = self.value_loss(step.value_logits, valid, step.logits, carry["targets"])
             loss = loss + self.value_loss_weight * value_loss
             stats["value_loss"] = value_loss.detach()
         return loss, stats
@@ -105,7 +113,7 @@ class VariationalRecursion(DeepSupervision):
             rollout = family.supervision_step(family.model, x, (carry["prior_y"], carry["prior_z"]), None)
         valid = verified(family.task, carry["inputs"], rollout.logits.argmax(-1))
         value_logits = family.model.value(rollout.state[0])  # the state is detached: only the value head learns
-        value_loss = F.binary_cross_entropy_with_logits(value_logits.float(), valid.float())
+        value_loss = self.value_loss(value_logits, valid, rollout.logits, carry["targets"])
         stats.update(
             value_loss=value_loss.detach(),
             prior_valid=valid.float().mean(),
@@ -113,3 +121,12 @@ class VariationalRecursion(DeepSupervision):
         )
         carry = {**carry, "prior_y": rollout.state[0], "prior_z": rollout.state[1]}
         return loss + self.value_loss_weight * value_loss, carry
+
+    def value_loss(self, value_logits: Tensor, valid: Tensor, logits: Tensor, targets: Tensor) -> Tensor:
+        """BCE of value logits [B] against the answer's score: 1 where `valid` [B], else (value_target
+        "accuracy") the share of the answer read from logits [B, L, V] that matches targets [B, L]."""
+        score = valid.float()
+        if self.value_target == "accuracy":
+            accuracy = (logits.detach().argmax(-1) == targets).float().mean(-1)
+            score = torch.where(valid, 1.0, accuracy)
+        return F.binary_cross_entropy_with_logits(value_logits.float(), score)
