@@ -1,11 +1,13 @@
 """GRAM study (docs/results/gram.md): accuracy@1, accuracy@N, coverage@N and diversity for N = 1, 5, 20 of
 the generative recursive reasoner against its ablations and the deterministic baseline of equal size.
 
-    python -m benchmarks.gram_study                     # every arm, ~30 min on 2 CPU cores
+    python -m benchmarks.gram_study                     # every arm, about an hour on 2 CPU cores
     python -m benchmarks.gram_study --arms gram,deterministic
 
-Each arm trains through `zoo fit` and is measured by `zoo eval` on the same held-out puzzles; results go
-to benchmarks/results/gram-study-<device>.json and a markdown table is printed.
+Each arm trains through `zoo fit` (a finished run under --root is reused) and is measured by `zoo eval` on
+the same held-out puzzles; results go to benchmarks/results/gram-study-<device>.json and a markdown table
+is printed. The arms "gram", "deterministic", "gram_sudoku4_multi" and "deterministic_sudoku4_multi" are
+the committed recipes with seed 0, the same runs as benchmarks.compare's first seed.
 """
 
 from __future__ import annotations
@@ -20,26 +22,34 @@ GRAM_NQUEENS = "recipes/gram/nqueens8-variational.yaml"
 ARMS: dict[str, tuple[str, list[str]]] = {
     "gram": (GRAM_NQUEENS, []),
     "zero_mean_noise": (GRAM_NQUEENS, ["--model.init_args.noise", "zero_mean"]),
-    "no_noise": (GRAM_NQUEENS, ["--model.init_args.noise", "none"]),
+    "no_noise": ("recipes/gram/nqueens8-deep-supervision.yaml", []),  # the regime swap: nothing sampled
     "no_posterior": (GRAM_NQUEENS, ["--model.init_args.regime.init_args.posterior", "false"]),
+    "posterior_mixer": (GRAM_NQUEENS, ["--model.init_args.posterior_mixer", "true"]),
+    "value_on_posterior": (GRAM_NQUEENS, ["--model.init_args.regime.init_args.value_on", "posterior"]),
     "deterministic": ("recipes/trm/nqueens8-deep-supervision.yaml", []),
     "gram_sudoku4_multi": ("recipes/gram/sudoku4-multi-variational.yaml", []),
     "deterministic_sudoku4_multi": ("recipes/trm/sudoku4-multi-deep-supervision.yaml", []),
 }
 BUDGETS = "8x1,8x5,8x20"
-SELECTORS = {"gram": ["value", "vote", "oracle"], "gram_sudoku4_multi": ["value", "oracle"]}
+SELECTORS = {
+    "gram": ["value", "vote", "oracle"],
+    "posterior_mixer": ["value", "oracle"],
+    "value_on_posterior": ["value", "oracle"],
+    "gram_sudoku4_multi": ["value", "oracle"],
+}
 
 
 def run_arm(name: str, root: Path, count: int) -> dict:
     recipe, overrides = ARMS[name]
-    checkpoint, fit_seconds = train(name, recipe, overrides, root)
+    checkpoint, fit_seconds = train(name, recipe, [*overrides, "--trainer.limit_val_batches", "0"], root)
     arm = {
         "recipe": recipe,
         "overrides": overrides,
         "parameters": parameters(checkpoint),
         "fit_seconds": round(fit_seconds, 1),
     }
-    selectors = SELECTORS.get(name, ["value"] if "deterministic" not in name else [None])
+    samples_differ = "deterministic" not in name and name != "no_noise"
+    selectors = SELECTORS.get(name, ["value"] if samples_differ else [None])
     for selector in selectors:
         extra = ["--selection", selector] if selector else []
         results = measure(checkpoint, BUDGETS, count, root / name / f"eval-{selector or 'none'}", *extra)

@@ -6,7 +6,6 @@ import argparse
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -36,22 +35,24 @@ def zoo(*words: str) -> None:
 
 
 def train(name: str, recipe: str, overrides: list[str], root: Path) -> tuple[Path, float]:
-    """`zoo fit` one arm into root/name; returns its last checkpoint and the training wall time."""
+    """`zoo fit` one arm into root/name, unless a finished run is there already (then it is reused); returns
+    its last checkpoint and the training wall time `zoo fit` recorded in its results.json."""
     run_dir = root / name
-    started = time.monotonic()
-    zoo(
-        "fit",
-        "-c",
-        recipe,
-        *overrides,
-        "--trainer.default_root_dir",
-        str(run_dir),
-        "--trainer.logger",
-        "false",
-        "--trainer.enable_progress_bar",
-        "false",
-    )
-    return run_dir / "checkpoints" / "last.ckpt", time.monotonic() - started
+    results = run_dir / "results.json"
+    if not results.exists():
+        zoo(
+            "fit",
+            "-c",
+            recipe,
+            *overrides,
+            "--trainer.default_root_dir",
+            str(run_dir),
+            "--trainer.logger",
+            "false",
+            "--trainer.enable_progress_bar",
+            "false",
+        )
+    return run_dir / "checkpoints" / "last.ckpt", json.loads(results.read_text())["fit_seconds"]
 
 
 def measure(checkpoint: Path, budgets: str, count: int, out: Path, *extra: str) -> dict:

@@ -208,3 +208,18 @@ def test_the_value_head_regresses_accuracy_or_validity() -> None:
         assert torch.allclose(grad, (0.5 - torch.tensor(expected)) / 2)
     with pytest.raises(ValueError, match="value_target must be one of accuracy, valid"):
         VariationalRecursion(value_target="reward")
+
+
+@pytest.mark.parametrize("posterior_mixer", [False, True])
+def test_the_posterior_mixer_lets_every_cell_see_the_whole_target(posterior_mixer: bool) -> None:
+    net = build(posterior_mixer=posterior_mixer).model
+    u = torch.randn(1, 16, 32)
+    target = torch.ones(1, 16, dtype=torch.long)
+    changed = target.clone()
+    changed[0, 0] = 2
+    with torch.no_grad():
+        before, _ = net.posterior_params(u, target)
+        after, _ = net.posterior_params(u, changed)
+    moved_elsewhere = (before[0, 1:] - after[0, 1:]).abs().max().item()
+    assert (before[0, 0] - after[0, 0]).abs().max().item() > 0
+    assert (moved_elsewhere > 0) == posterior_mixer  # without the mixer, cell 0's target reaches cell 0 alone

@@ -49,7 +49,7 @@ class GenerativeNet(RecursiveNet):
         mixer: str,
         heads: int,
         expansion: float,
-        posterior_mixer: bool = True,
+        posterior_mixer: bool = False,
         value_net: ValueNet = "per_cell_mlp",
     ) -> None:
         super().__init__(vocab_size, seq_len, width, depth, mixer, heads, expansion)
@@ -111,8 +111,9 @@ class GenerativeRecursiveReasoner(RecursiveReasoner):
         noise_std: σ of the zero-mean ablation.
         selection: how one answer is chosen among samples: "value", "vote", or "oracle" (the task's
             verifier; it sees whether answers are right, so report it as an oracle).
-        posterior_mixer: the posterior reads the whole target through a mixer block (False: one linear layer
-            per cell, as models saved before it had).
+        posterior_mixer: the posterior reads the whole target through a mixer block; False (the default)
+            embeds the target with one linear layer per cell. The mixer measured worse on N-Queens
+            (docs/results/gram.md), so it is an option.
         value_net: "per_cell_mlp" (an MLP scores each cell, the scores are averaged) or "pooled_linear" (a
             linear layer on the mean state, as models saved before it had).
         halt_samples: at inference, each sample keeps its answer from the first step its halting head says
@@ -141,7 +142,7 @@ class GenerativeRecursiveReasoner(RecursiveReasoner):
         noise: Noise = "learned",
         noise_std: float = 0.5,
         selection: Selector = "value",
-        posterior_mixer: bool = True,
+        posterior_mixer: bool = False,
         value_net: ValueNet = "per_cell_mlp",
         halt_samples: bool = False,
         eval_budgets: Sequence[int | str] = ("16x1", "16x5", "16x20"),
