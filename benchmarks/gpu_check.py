@@ -78,13 +78,17 @@ def short_run(recipe: str, root: Path, max_steps: int, max_seconds: int, train_c
     ]
 
 
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, required=True, help="folder for recipes.json and the runs")
+    parser.add_argument("--max-steps", type=int, default=300)
+    parser.add_argument("--max-seconds", type=int, default=75, help="training time cap per recipe")
+    parser.add_argument("--train-count", type=int, default=1024)
+    return parser
+
+
 def main(argv: list[str] | None = None) -> dict:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, required=True, help="folder for recipes.json and the runs")
-    ap.add_argument("--max-steps", type=int, default=300)
-    ap.add_argument("--max-seconds", type=int, default=75, help="training time cap per recipe")
-    ap.add_argument("--train-count", type=int, default=1024)
-    args = ap.parse_args(argv)
+    args = build_parser().parse_args(argv)
     if not torch.cuda.is_available():
         raise SystemExit("benchmarks.gpu_check needs a CUDA device")
 

@@ -109,3 +109,35 @@ class ResultsWriter(L.Callback):
             "machine": describe_machine(),
         }
         write_results(results, directory)
+
+
+class PredictionsWriter(L.Callback):
+    """`zoo predict` writes what it predicted: one line per puzzle, `PUZZLE<TAB>ANSWER<TAB>verified|wrong`, both
+    in the task's text form, to `path` (default: predictions.txt in the run directory; with several processes
+    each writes its own shard, predictions.rankN.txt)."""
+
+    def __init__(self, path: str | None = None) -> None:
+        self.path = path
+        self._lines: list[str] = []
+
+    def on_predict_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._lines = []
+
+    def on_predict_batch_end(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any, batch_idx: int, **_: Any
+    ) -> None:
+        task = pl_module.task
+        puzzles, answers = task.decode(outputs["inputs"].cpu()), task.decode(outputs["answers"].cpu())
+        for puzzle, answer in zip(puzzles, answers):
+            verdict = "verified" if task.verify(puzzle, answer) else "wrong"
+            self._lines.append(f"{task.format(puzzle)}\t{task.format(answer)}\t{verdict}")
+
+    def on_predict_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        directory = Path(trainer.log_dir or trainer.default_root_dir)
+        path = Path(self.path) if self.path else directory / "predictions.txt"
+        if trainer.world_size > 1:
+            path = path.with_suffix(f".rank{trainer.global_rank}{path.suffix}")
+        header = f"# puzzle\tanswer\tverdict; task {json.dumps(pl_module.task.spec())}\n"
+        write_text(path, header + "".join(line + "\n" for line in self._lines))
+        verified = sum(line.endswith("\tverified") for line in self._lines)
+        print(f"predictions: {path} ({verified} of {len(self._lines)} answers verified)")

@@ -5,6 +5,8 @@
     zoo export runs/.../last.ckpt models/mine     # checkpoint -> Hub folder (config.json, model.safetensors, card)
     zoo push models/mine org/name                 # upload the folder to the Hugging Face Hub
     zoo download org/name                         # fetch a model; prints its local folder
+    zoo models                                    # the catalog of pretrained models (names work as MODEL)
+    zoo solve MODEL puzzles.txt --out answers.txt # answer your own puzzles, checked by the task's verifier
     zoo fit -c recipes/finetune/quickstart-harder.yaml --init_from org/name   # fine-tune from a model
 
 Every mistake ends in one or two lines and exit status 2; `--debug` (or ZOO_DEBUG=1) shows the traceback.
@@ -25,6 +27,8 @@ ZOO_VERBS = {
     "export": "zoo.cli.export",
     "push": "zoo.cli.push",
     "download": "zoo.cli.download",
+    "models": "zoo.cli.models",
+    "solve": "zoo.cli.solve",
 }
 LIGHTNING_VERBS = ("fit", "validate", "test", "predict")
 # What each verb does, for `zoo --help`.
@@ -38,6 +42,8 @@ VERBS = {
     "export": "checkpoint -> model folder in the Hugging Face Hub layout: CKPT OUT_DIR",
     "push": "upload a model folder to the Hugging Face Hub: OUT_DIR ORG/NAME",
     "download": "fetch a model's files from the Hub (never code): ORG/NAME [--dir DIR]",
+    "models": "the catalog of pretrained models, or one model's card: [NAME]",
+    "solve": "answer puzzles written in the task's text form, checked by its verifier: MODEL FILE|- [--out F]",
 }
 
 

@@ -31,7 +31,7 @@ from zoo.errors import DamagedFileError, ZooError
 from zoo.files import write_text
 from zoo.models import ReasoningFamily
 from zoo.regimes import Regime, check_pairing
-from zoo.results import ResultsWriter
+from zoo.results import PredictionsWriter, ResultsWriter
 
 # A family's `regime` argument takes any registered Regime subclass, named by class_path in recipes.
 set_parsing_settings(subclasses_enabled=[Regime])
@@ -98,6 +98,7 @@ class ZooCLI(LightningCLI):
         # Recipes name the task once, under data; every family receives the same spec.
         parser.link_arguments("data.task", "model.init_args.task")
         parser.add_lightning_class_args(ResultsWriter, "results")
+        parser.add_lightning_class_args(PredictionsWriter, "predictions")
         parser.add_argument(
             "--init_from",
             type=str | None,

@@ -20,6 +20,7 @@ from huggingface_hub.errors import (
 )
 from huggingface_hub.utils import validate_repo_id
 
+from zoo.hub import catalog
 from zoo.hub.layout import (
     CODE,
     CONFIG_NAME,
@@ -115,7 +116,9 @@ def fetch(
 
 
 def locate(source: str | Path, revision: str | None = None, **fetch_options: Any) -> tuple[str, Path]:
-    """("checkpoint", path) for a .ckpt, ("folder", path) for a model folder, local or fetched from the Hub."""
+    """("checkpoint", path) for a .ckpt, ("folder", path) for a model folder: local, a catalog name (its
+    bundled copy, checked, or its Hub repository), or a Hub repo id. A local path wins over a catalog name,
+    which wins over a repo id (docs: zoo/hub/catalog.py)."""
     text = str(source)
     path = Path(text).expanduser()
     if path.is_dir():
@@ -131,17 +134,25 @@ def locate(source: str | Path, revision: str | None = None, **fetch_options: Any
                 f"give a folder with {WEIGHTS_NAME}, made by `zoo export`"
             )
         raise HubError(f"{path} is not a model: give a folder made by `zoo export`, or a .ckpt written by `zoo fit`")
+    entry = catalog.find(text)
+    if entry is not None:
+        if entry.bundled:
+            return "folder", catalog.bundled_folder(entry)
+        return "folder", fetch(entry.hub, revision, **fetch_options)
+    known = f"the catalog holds {', '.join(catalog.entries()) or 'nothing'} (`zoo models`)"
     if looks_like_path(text):
         raise HubError(
             f"no folder or file at {text}: give a folder made by `zoo export`, a .ckpt written by `zoo fit`, "
-            "or a Hub repo id such as org/name"
+            "a catalog name, or a Hub repo id such as org/name"
         )
+    if "/" not in text:
+        raise HubError(f"{text!r} is no local folder or file and no catalog name ({known}); a Hub repo id is org/name")
     try:
         validate_repo_id(text)
     except HFValidationError:
         raise HubError(
-            f"no folder or file at {text}, and it is not a Hub repo id either: give a folder made by `zoo export`, "
-            "a .ckpt written by `zoo fit`, or a repo id such as org/name"
+            f"no folder or file at {text}, and it is not a catalog name or Hub repo id either: give a folder made "
+            f"by `zoo export`, a .ckpt written by `zoo fit`, a catalog name ({known}), or a repo id such as org/name"
         ) from None
     try:
         return "folder", fetch(text, revision, **fetch_options)

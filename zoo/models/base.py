@@ -248,9 +248,9 @@ class ReasoningFamily(TrainingMixin):
     def test_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
         self._evaluate(batch, self.test_exact, self.test_cells)
 
-    def predict_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
-        """Answers [B, L] at the largest evaluation budget."""
-        return self.think(batch["inputs"], max(self.eval_budgets)).answer
+    def predict_step(self, batch: dict[str, Tensor], batch_idx: int) -> dict[str, Tensor]:
+        """{"inputs": the puzzles [B, L], "answers": answers [B, L] at the largest evaluation budget}."""
+        return {"inputs": batch["inputs"], "answers": self.think(batch["inputs"], max(self.eval_budgets)).answer}
 
     def on_validation_epoch_end(self) -> None:
         # The metrics are already reduced over processes; sync_dist only averages identical numbers.

@@ -1,0 +1,80 @@
+"""`zoo solve` answers puzzles written in the task's text form and checks them; `zoo predict` writes what it
+predicted to a file it names."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import QUICKSTART_RECIPE, TINY, zoo_error
+from tests.test_hub import TASK, build
+from zoo import hub, tasks
+from zoo.cli import main
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    return hub.save(build("recursive"), tmp_path / "model")
+
+
+def puzzle_file(path: Path, count: int, comment: bool = True) -> tuple[Path, list[str]]:
+    task = tasks.get(**TASK)
+    puzzles, _ = task.generate(count, seed=3)
+    lines = [task.format(p) for p in puzzles]
+    path.write_text(("# my puzzles\n\n" if comment else "") + "\n".join(lines) + "\n")
+    return path, lines
+
+
+def test_solve_writes_one_answer_per_puzzle_and_counts_the_verified(folder, tmp_path, capsys) -> None:
+    source, lines = puzzle_file(tmp_path / "puzzles.txt", 5)
+    main(["solve", str(folder), str(source), "--budget", "2", "--out", str(tmp_path / "answers.txt")])
+    task = tasks.get(**TASK)
+    answers = (tmp_path / "answers.txt").read_text().splitlines()
+    assert len(answers) == 5
+    verified = 0
+    for puzzle_line, answer_line in zip(lines, answers):
+        verified += task.verify(task.parse(puzzle_line), task.parse(answer_line))
+    assert f"5 puzzles at budget 2: {verified} answers verified" in capsys.readouterr().err
+
+
+def test_solve_reads_stdin_and_writes_stdout(folder, tmp_path, capsys, monkeypatch) -> None:
+    _, lines = puzzle_file(tmp_path / "p.txt", 2, comment=False)
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(lines)))
+    main(["solve", str(folder), "-"])
+    captured = capsys.readouterr()
+    assert len(captured.out.splitlines()) == 2 and "2 puzzles at budget" in captured.err
+
+
+def test_solve_names_a_bad_line(folder, tmp_path, capsys) -> None:
+    source, lines = puzzle_file(tmp_path / "p.txt", 2, comment=False)
+    source.write_text(lines[0] + "\n" + lines[1][:-1] + "\n")
+    printed = zoo_error(capsys, "solve", str(folder), str(source))
+    assert f"{source}:2:" in printed and "16 characters" in printed
+
+
+def test_solve_refuses_an_empty_file_and_a_list_of_budgets(folder, tmp_path, capsys) -> None:
+    (tmp_path / "empty.txt").write_text("# nothing\n")
+    assert "holds no puzzle" in zoo_error(capsys, "solve", str(folder), str(tmp_path / "empty.txt"))
+    source, _ = puzzle_file(tmp_path / "p.txt", 1)
+    assert "one budget" in zoo_error(capsys, "solve", str(folder), str(source), "--budget", "1,2")
+    assert "no puzzle file" in zoo_error(capsys, "solve", str(folder), str(tmp_path / "nowhere.txt"))
+
+
+def test_predict_writes_puzzles_answers_and_verdicts(tmp_path: Path, capsys) -> None:
+    root = tmp_path / "run"
+    main(["fit", "-c", QUICKSTART_RECIPE, *TINY, "--trainer.max_steps", "2", "--trainer.logger", "false",
+          "--trainer.default_root_dir", str(root)])  # fmt: skip
+    checkpoint = next(root.rglob("last.ckpt"))
+    out = tmp_path / "predicted.txt"
+    main(["predict", "-c", QUICKSTART_RECIPE, *TINY, "--trainer.logger", "false", "--ckpt_path", str(checkpoint),
+          "--trainer.default_root_dir", str(root), "--predictions.path", str(out)])  # fmt: skip
+    lines = out.read_text().splitlines()
+    assert lines[0].startswith("# puzzle\tanswer\tverdict")
+    rows = [line.split("\t") for line in lines[1:]]
+    assert len(rows) == 8 and all(verdict in ("verified", "wrong") for _, _, verdict in rows)
+    task = tasks.get(name="sudoku", size=6, givens=10)
+    for puzzle, answer, verdict in rows:
+        assert (verdict == "verified") == task.verify(task.parse(puzzle), task.parse(answer))
+    assert f"predictions: {out}" in capsys.readouterr().out
