@@ -135,3 +135,29 @@ def test_a_damaged_catalog_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(catalog, "CATALOG_FILE", path)
     with pytest.raises(DamagedFileError, match="catalog .* is damaged"):
         catalog.entries()
+
+
+# ---- the catalog that ships with the package ----------------------------------------------------------
+
+SHIPPED = list(catalog.entries().values())
+
+
+def test_every_shipped_model_is_small_and_names_a_hub_repo() -> None:
+    for entry in SHIPPED:
+        assert entry.bundled and entry.hub.count("/") == 1, entry.name
+        size = sum((entry.folder / name).stat().st_size for name in entry.files)
+        assert size < 2 * 2**20, f"{entry.name} ships {size:,} bytes"
+
+
+@pytest.mark.parametrize("entry", SHIPPED, ids=[entry.name for entry in SHIPPED])
+def test_a_shipped_model_reproduces_its_catalog_figure(entry) -> None:
+    from zoo.budget import parse_budgets
+    from zoo.evaluate import evaluate
+
+    check = entry.evaluation["check"]
+    model = zoo.load(entry.name)
+    budgets = parse_budgets(check["budget"])
+    measured = evaluate(model, model.task, budgets, check["count"], seed=0, batch_size=256)
+    # Seeded and on the CPU the figure repeats exactly; 0.04 (one puzzle in 32) allows another machine's
+    # floating-point rounding to flip a borderline answer.
+    assert measured["exact_match"][check["budget"]] == pytest.approx(check["exact_match"], abs=0.04)
