@@ -137,6 +137,28 @@ def test_a_damaged_catalog_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         catalog.entries()
 
 
+def test_zoo_push_catalog_uploads_every_bundled_model(tiny_catalog, monkeypatch, tmp_path, capsys) -> None:
+    from tests.test_hub import FakeApi
+    from zoo.hub import publish
+
+    monkeypatch.setattr(publish, "HfApi", FakeApi)
+    monkeypatch.setattr(publish, "get_token", lambda: None)
+    assert "no Hugging Face token: set HF_TOKEN, or run `hf auth login`" in zoo_error(
+        capsys, "push", "--catalog", "my-org"
+    )
+    monkeypatch.setattr(publish, "get_token", lambda: "hf_test_token")
+    FakeApi.calls, FakeApi.remote, FakeApi.cache = [], {}, tmp_path
+    main(["push", "--catalog", "my-org"])
+    printed = capsys.readouterr().out
+    assert "pushed: https://huggingface.co/my-org/tiny-sudoku4/commit" in printed
+    assert "skipped hub-only" in printed
+    commits = [options for call, options in FakeApi.calls if call == "create_commit"]
+    assert [commit["repo_id"] for commit in commits] == ["my-org/tiny-sudoku4"]
+    uploaded = {op.path_in_repo for op in commits[0]["operations"]}
+    assert {"config.json", "model.safetensors", "README.md"} <= uploaded
+    assert "either OUT_DIR REPO_ID or --catalog" in zoo_error(capsys, "push", "x", "org/x", "--catalog", "o")
+
+
 # ---- the catalog that ships with the package ----------------------------------------------------------
 
 SHIPPED = list(catalog.entries().values())
@@ -145,6 +167,9 @@ SHIPPED = list(catalog.entries().values())
 def test_every_shipped_model_is_small_and_names_a_hub_repo() -> None:
     for entry in SHIPPED:
         assert entry.bundled and entry.hub.count("/") == 1, entry.name
+        evaluation = entry.evaluation
+        assert set(evaluation["budgets"]) == set(evaluation["exact_match"]) <= set(evaluation["flops_per_puzzle"])
+        assert entry.largest_budget() == evaluation["check"]["budget"], entry.name
         size = sum((entry.folder / name).stat().st_size for name in entry.files)
         assert size < 2 * 2**20, f"{entry.name} ships {size:,} bytes"
 

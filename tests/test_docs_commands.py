@@ -16,25 +16,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from huggingface_hub import constants
 
 from tests.conftest import REPO, TINY
 from tests.test_hub import FakeApi, cache_repo
 from zoo.cli import main
-from zoo.hub import publish
+from zoo.hub import catalog, publish
+from zoo.tasks.sudoku import Sudoku
 
 DOCUMENTS = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
-TRAIN_TINY = [
-    *TINY,
-    "--model.init_args.width",
-    "16",
-    "--model.init_args.expansion",
-    "1.0",
-    "--trainer.max_steps",
-    "2",
-    "--trainer.val_check_interval",
-    "2",
-]
+TWO_STEPS = [*TINY, "--trainer.max_steps", "2", "--trainer.val_check_interval", "2"]
+TRAIN_TINY = [*TWO_STEPS, "--model.init_args.width", "16", "--model.init_args.expansion", "1.0"]
 # Words the documents use for "your own": what they stand for here.
 PLACEHOLDERS = {
     "RECIPE": "recipes/quickstart.yaml",
@@ -92,6 +85,8 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A scratch folder with the repository's recipes, an isolated data cache and an offline Hugging Face cache."""
     root = tmp_path_factory.mktemp("docs")
     (root / "recipes").symlink_to(REPO / "recipes")
+    sudoku = Sudoku(9, givens=30)
+    (root / "sudoku9.txt").write_text("".join(sudoku.format(p) + "\n" for p in sudoku.generate(3, seed=5)[0]))
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(root)
         patch.setenv("ZOO_CACHE", str(tmp_path_factory.getbasetemp() / "zoo-cache"))
@@ -100,6 +95,13 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         patch.setattr(constants, "HF_HUB_OFFLINE", True)
         patch.setattr(publish, "HfApi", FakeApi)
         yield root
+
+
+def catalog_start(arguments: list[str]) -> str | None:
+    """The catalog model a command's recipe starts from (its init_from), if any."""
+    recipe = yaml.safe_load(Path(arguments[arguments.index("-c") + 1]).read_text()) if "-c" in arguments else None
+    start = recipe.get("init_from") if isinstance(recipe, dict) else None
+    return start if isinstance(start, str) and catalog.find(start) is not None else None
 
 
 def repo_ids() -> set[str]:
@@ -129,7 +131,9 @@ def test_a_shown_command_runs(where: str, words: list[str], workspace: Path) -> 
                 main([verb, *arguments, "--print_config"])
             assert done.value.code in (0, None)
             return
-        main([verb, *arguments, *TRAIN_TINY])
+        # A recipe that starts from a catalog model trains that model's own size; others a tiny one.
+        starts_from_catalog = "--init_from" not in arguments and catalog_start(arguments) is not None
+        main([verb, *arguments, *(TWO_STEPS if starts_from_catalog else TRAIN_TINY)])
     elif verb == "eval":
         main([verb, *arguments, "--count", "8"])
     else:

@@ -155,3 +155,25 @@ def test_finetune_recipe_refuses_a_model_of_another_board(
     )
     assert re.search("init_from .* was trained on task .*'size': 6.*'size': 4", printed), printed
     assert "(given as --init_from)" in printed
+
+
+FINETUNE_RECIPES = sorted((REPO / "recipes" / "finetune").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("recipe", FINETUNE_RECIPES, ids=lambda path: path.stem)
+def test_every_finetune_recipe_starts_from_its_catalog_model(recipe: Path, tmp_path: Path) -> None:
+    import yaml
+
+    from zoo.hub import catalog
+
+    name = yaml.safe_load(recipe.read_text())["init_from"]
+    assert catalog.find(name) is not None, f"{recipe.name} starts from {name!r}, which is not in the catalog"
+    # lr 0: the one optimiser step moves nothing, so the run's weights must be the catalog model's.
+    main(
+        ["fit", "-c", str(recipe), *TINY, "--model.init_args.lr", "0", "--trainer.max_steps", "1",
+         "--trainer.val_check_interval", "1", "--trainer.logger", "false", "--trainer.default_root_dir", str(tmp_path),
+         "--model.init_args.eval_budgets", "[1]"]
+    )  # fmt: skip
+    tuned = load_checkpoint(tmp_path / "checkpoints" / "last.ckpt")
+    weights = hub.load(name).model.state_dict()
+    assert all(torch.equal(tuned.model.state_dict()[key], weights[key]) for key in weights)

@@ -21,6 +21,7 @@ import pytest
 import torch
 from huggingface_hub import ModelCard, constants, scan_cache_dir, set_client_factory
 from huggingface_hub.errors import (
+    EntryNotFoundError,
     GatedRepoError,
     LocalEntryNotFoundError,
     RepositoryNotFoundError,
@@ -394,9 +395,11 @@ def test_a_folder_of_another_family_or_task_is_refused_when_one_is_expected(tmp_
 
 
 class FakeApi:
-    """Stands in for HfApi: records the calls a push makes."""
+    """Stands in for HfApi: records the calls a push makes; `remote` holds the Hub's files (name -> text)."""
 
     calls: list[tuple[str, dict[str, Any]]] = []
+    remote: dict[str, str] = {}
+    cache: Path = Path(".")
 
     def __init__(self, **options: Any) -> None:
         FakeApi.calls.append(("__init__", options))
@@ -407,6 +410,13 @@ class FakeApi:
 
     def create_branch(self, repo_id: str, **options: Any) -> None:
         FakeApi.calls.append(("create_branch", {"repo_id": repo_id, **options}))
+
+    def hf_hub_download(self, repo_id: str, filename: str, **options: Any) -> str:
+        if filename not in FakeApi.remote:
+            raise EntryNotFoundError(f"{filename} not in {repo_id}")
+        path = FakeApi.cache / filename
+        path.write_text(FakeApi.remote[filename])
+        return str(path)
 
     def create_commit(self, repo_id: str, **options: Any) -> Any:
         FakeApi.calls.append(("create_commit", {"repo_id": repo_id, **options}))
@@ -420,7 +430,7 @@ def test_push_uploads_the_folder_in_one_commit(
 ) -> None:
     monkeypatch.setattr(publish, "HfApi", FakeApi)
     monkeypatch.setenv("HF_TOKEN", "hf_test_token")
-    FakeApi.calls = []
+    FakeApi.calls, FakeApi.remote, FakeApi.cache = [], {}, tmp_path
     model = build("recursive")
     folder = hub.save(model, tmp_path / "model", results={"exact_match": {"1": 0.5}, "task": model.task.spec()})
     (folder / "notes.ckpt").write_bytes(b"not pushed")
@@ -432,7 +442,7 @@ def test_push_uploads_the_folder_in_one_commit(
     assert calls["create_branch"] == {"repo_id": "org/name", "branch": "dev", "repo_type": "model", "exist_ok": True}
     commit = calls["create_commit"]
     assert commit["repo_id"] == "org/name" and commit["revision"] == "dev" and commit["commit_message"] == "first model"
-    pushed = {op.path_in_repo: Path(op.path_or_fileobj) for op in commit["operations"]}
+    pushed = {op.path_in_repo: op.path_or_fileobj for op in commit["operations"]}
     assert set(pushed) == {
         "config.json",
         "model.safetensors",
@@ -441,13 +451,61 @@ def test_push_uploads_the_folder_in_one_commit(
         "budget_curve.png",
         "recipe.yaml",
     }
-    assert all(path == folder / name for name, path in pushed.items())
+    assert all(Path(path) == folder / name for name, path in pushed.items() if name != "README.md")
+    # the card goes up naming the repo id, not the folder it was exported to
+    card = pushed["README.md"].decode()
+    assert "zoo.load('org/name')" in card and "zoo eval org/name --count" in card
+    assert str(folder) not in card and (folder / "README.md").read_text() != card
 
     FakeApi.calls = []
     hub.push(folder, "org/name")  # public by default, to main
     calls = dict(FakeApi.calls)
     assert calls["create_repo"]["private"] is None and "create_branch" not in calls
     assert calls["create_commit"]["revision"] is None
+
+
+def test_push_never_replaces_a_different_remote_card_without_force(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(publish, "HfApi", FakeApi)
+    monkeypatch.setenv("HF_TOKEN", "hf_test_token")
+    folder = hub.save(build("recursive"), tmp_path / "model", repo_id="org/name")
+    FakeApi.calls, FakeApi.cache = [], tmp_path
+    FakeApi.remote = {"README.md": "# name\n\nA card someone edited on the Hub.\n"}
+    error = zoo_error(capsys, "push", str(folder), "org/name")
+    assert "the model card on the Hub at org/name differs" in error and "--force" in error
+    assert "create_commit" not in dict(FakeApi.calls)  # nothing went up
+
+    FakeApi.remote = {"README.md": (folder / "README.md").read_text()}  # the same card: no --force needed
+    main(["push", str(folder), "org/name"])
+    assert "create_commit" in dict(FakeApi.calls)
+
+    FakeApi.calls = []
+    FakeApi.remote = {"README.md": "edited"}
+    main(["push", str(folder), "org/name", "--force"])
+    assert "create_commit" in dict(FakeApi.calls)
+
+
+def test_card_for_hub_names_the_repo_id_and_keeps_what_the_user_wrote(tmp_path: Path) -> None:
+    from zoo.hub.card import card_for_hub
+
+    folder = hub.save(build("recursive"), tmp_path / "model", results={"exact_match": {"1": 0.5}})
+    text = (folder / "README.md").read_text() + "\nMy notes about model.\n"
+    local = str(folder)
+    assert f"zoo.load('{local}')" in text  # exported without a repo id: usage lines name the folder
+    card = card_for_hub(text, "org/name")
+    assert local not in card and card.endswith("My notes about model.\n")
+    assert "zoo eval org/name --count 500" in card and "zoo.load('org/name')" in card
+    assert "zoo download org/name --dir model\nzoo fit -c model/recipe.yaml --init_from org/name" in card
+    # exported for one repo id, pushed under another
+    moved = card_for_hub(card, "org/other")
+    assert "org/name" not in moved and "zoo.load('org/other')" in moved and "zoo download org/other --dir" in moved
+    # a catalog name stays: it works wherever belief-zoo is installed
+    named = hub.save(build("recursive"), tmp_path / "cat", repo_id="belief-zoo/x", catalog_name="x")
+    catalog_card = (named / "README.md").read_text()
+    assert "zoo eval x --count" in catalog_card and "zoo download belief-zoo/x" in catalog_card
+    pushed = card_for_hub(catalog_card, "org/x", keep=("x",), renamed={"belief-zoo/x": "org/x"})
+    assert "zoo eval x --count" in pushed and "zoo download org/x" in pushed and "belief-zoo/x" not in pushed
 
 
 def test_push_needs_a_token_and_a_valid_folder(

@@ -57,10 +57,12 @@ def test_an_environment_secret_is_in_no_exported_or_pushed_file(
 
     monkeypatch.setattr(publish, "HfApi", FakeApi)
     monkeypatch.setenv("HF_TOKEN", "hf_test_token")
-    FakeApi.calls = []
+    FakeApi.calls, FakeApi.remote = [], {}
     main(["push", str(tmp_path / "model"), "org/name"])
     pushed = dict(FakeApi.calls)["create_commit"]["operations"]
-    assert pushed and all(SECRET.encode() not in Path(op.path_or_fileobj).read_bytes() for op in pushed)
+    contents = [op.path_or_fileobj if isinstance(op.path_or_fileobj, bytes) else Path(op.path_or_fileobj).read_bytes()
+                for op in pushed]  # fmt: skip
+    assert pushed and all(SECRET.encode() not in content for content in contents)
 
 
 def test_a_secret_pasted_into_a_recipe_is_redacted_on_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -28,6 +28,9 @@ def run(words: list[str]) -> None:
     parser.add_argument(
         "--repo-id", default=None, help="the Hub id the card's commands name, e.g. org/name (default: OUT_DIR)"
     )
+    parser.add_argument(
+        "--catalog-name", default=None, help="the catalog name the card's commands use (catalog models only)"
+    )
     parser.add_argument("--name", default=None, help="the model's name in the card (default: OUT_DIR's name)")
     parser.add_argument("--license", default=None, help="the card's license (default: apache-2.0)")
     parser.add_argument(
@@ -49,6 +52,7 @@ def run(words: list[str]) -> None:
         recipe=args.recipe,
         name=args.name,
         repo_id=args.repo_id,
+        catalog_name=args.catalog_name,
         license=args.license,
         overwrite_card=args.overwrite_card,
         force=args.force,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,7 @@ def model_card(
     base: ModelCardData | None = None,
     name: str = "belief-zoo model",
     reference: str = "MODEL",
+    catalog_name: str | None = None,
     results: dict[str, Any] | None = None,
     recipe: str | None = None,
     recipe_source: str | None = None,
@@ -92,9 +94,14 @@ def model_card(
     has_plot: bool = False,
 ) -> ModelCard:
     """README.md of a model folder: YAML metadata (library, license, tags, model-index), what the model is,
-    its accuracy against inference budget, how to evaluate and fine-tune it, and the recipe that trained it."""
+    its accuracy against inference budget, how to evaluate and fine-tune it, and the recipe that trained it.
+
+    The usage lines name the model by `catalog_name` where it ships with belief-zoo (offline), else by
+    `reference`: its Hub repo id, or the folder it was exported to; downloads always name the repo id.
+    """
     family = type(model).__name__
     is_repo_id = not looks_like_path(reference) and not Path(reference).exists()
+    usage = catalog_name or reference
     regime_spec = dict(model.hparams).get("regime")
     regime_path = regime_spec.get("class_path", "") if isinstance(regime_spec, dict) else ""
     regime = str(regime_path).rpartition(".")[2] or "unknown"
@@ -138,19 +145,20 @@ def model_card(
         ]
         if has_plot:
             sections.append(f"![verified exact match against thinking steps]({PLOT_NAME})")
-    sections += [
-        "## Evaluate",
-        "```bash\n# with belief-zoo installed (`pip install -e .` in its repository)\n"
-        f"zoo eval {reference} --count 500                 # table + plot at the model's budgets\n"
-        f"zoo eval {reference} --budgets 1,2,4,8,16,32     # other budgets\n"
-        + (
-            f"zoo eval {reference} --task.givens N            # other difficulty, same board\n"
-            if "givens" in spec
-            else ""
+    sections.append("## Evaluate")
+    if catalog_name:
+        sections.append(
+            f"This model ships with belief-zoo as the catalog model `{catalog_name}` and works offline by that name"
+            + (f"; on the Hub it is `{reference}` (`zoo download {reference}`)." if is_repo_id else ".")
         )
+    sections += [
+        "```bash\n# with belief-zoo installed (`pip install -e .` in its repository)\n"
+        f"zoo eval {usage} --count 500                 # table + plot at the model's budgets\n"
+        f"zoo eval {usage} --budgets 1,2,4,8,16,32     # other budgets\n"
+        + (f"zoo eval {usage} --task.givens N            # other difficulty, same board\n" if "givens" in spec else "")
         + "```",
         "```python\nimport zoo\n\n"
-        f"model = zoo.load({reference!r})   # eval mode, weights loaded strictly\n"
+        f"model = zoo.load({usage!r})   # eval mode, weights loaded strictly\n"
         f"puzzles, solutions = model.task.generate(4, seed=0)\n"
         f"answers = model.solve(puzzles, budget=16)\n```",
         "## Fine-tune",
@@ -159,7 +167,7 @@ def model_card(
         "the model:",
         "```bash\n"
         + (f"zoo download {reference} --dir model\n" if is_repo_id else "")
-        + f"zoo fit -c {'model' if is_repo_id else reference}/{RECIPE_NAME} --init_from {reference}"
+        + f"zoo fit -c {'model' if is_repo_id else reference}/{RECIPE_NAME} --init_from {usage}"
         + (" --data.task.givens N" if "givens" in spec else "")
         + " --trainer.default_root_dir runs/finetune\n```\n"
         "belief-zoo ships ready-made fine-tuning recipes in `recipes/finetune/`.",
@@ -177,3 +185,30 @@ def model_card(
         f"- `{RECIPE_NAME}`, `{RESULTS_NAME}`, `{PLOT_NAME}`: the recipe and the measurements above",
     ]
     return ModelCard(f"---\n{data.to_yaml()}\n---\n\n" + "\n\n".join(sections) + "\n")
+
+
+_LOAD_LINE = re.compile(r"zoo\.load\('([^'\n]+)'\)")
+
+
+def card_for_hub(text: str, repo_id: str, *, keep: Collection[str] = (), renamed: dict[str, str] | None = None) -> str:
+    """The card `text` as it should read on the Hub under `repo_id`.
+
+    A card's usage lines (`zoo eval X`, `zoo.load('X')`, `--init_from X`, `zoo download X`) name the model as
+    it was exported: a local folder, or a repo id. On the Hub they name `repo_id`, and fine-tuning from a
+    folder's recipe downloads it first. Names in `keep` (catalog names, which work wherever belief-zoo is
+    installed) stay; each key of `renamed` becomes its value first. Nothing else in the card changes, so
+    what a user wrote into it is kept.
+    """
+    for old, new in (renamed or {}).items():
+        text = text.replace(old, new)
+    found = _LOAD_LINE.search(text)
+    if found is None or found.group(1) in (repo_id, *keep):
+        return text
+    named = re.escape(found.group(1))
+    text = re.sub(
+        rf"zoo fit -c {named}/{re.escape(RECIPE_NAME)}",
+        lambda _: f"zoo download {repo_id} --dir model\nzoo fit -c model/{RECIPE_NAME}",
+        text,
+    )
+    text = re.sub(rf"zoo\.load\('{named}'\)", lambda _: f"zoo.load('{repo_id}')", text)
+    return re.sub(rf"(zoo eval |zoo download |--init_from ){named}(?=\s)", lambda m: m.group(1) + repo_id, text)

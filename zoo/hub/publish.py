@@ -11,12 +11,18 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from huggingface_hub import CommitInfo, CommitOperationAdd, HfApi, get_token
-from huggingface_hub.errors import HFValidationError
+from huggingface_hub.errors import (
+    EntryNotFoundError,
+    HFValidationError,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
 from huggingface_hub.utils import validate_repo_id
 from safetensors import SafetensorError
 
@@ -24,7 +30,7 @@ from zoo import compat, redact
 from zoo.checkpoints import load_checkpoint
 from zoo.errors import ZooError
 from zoo.files import commit_folder, staged_folder
-from zoo.hub.card import describe_task
+from zoo.hub.card import card_for_hub, describe_task
 from zoo.hub.layout import (
     CARD_NAME,
     CODE,
@@ -129,6 +135,7 @@ def write_model(
     recipe_source: str | None = None,
     name: str | None = None,
     repo_id: str | None = None,
+    catalog_name: str | None = None,
     license: str | None = None,
     overwrite_card: bool = False,
     force: bool = False,
@@ -156,6 +163,7 @@ def write_model(
         card_kwargs = {
             "name": name or target.resolve().name,
             "reference": repo_id or str(target),
+            "catalog_name": catalog_name,
             "results": results,
             "recipe": recipe,
             "recipe_source": recipe_source,
@@ -179,6 +187,7 @@ def save(model: ReasoningFamily, out_dir: str | Path, **options: Any) -> Path:
         recipe_source: where `recipe` came from, for the card.
         name: the model's name in the card (default: the folder's name).
         repo_id: the Hub id the card's commands name (default: the folder's path).
+        catalog_name: the model's name in belief-zoo's catalog, which the card's commands use where given.
         license: the card's license (default apache-2.0).
         overwrite_card: replace the card of the same model (by default an existing one is kept).
         force: write over another model's export (replacing all its files) or into a folder with other files.
@@ -259,6 +268,15 @@ def export(
 # ---- the Hub ---------------------------------------------------------------------------------------
 
 
+def remote_card(api: HfApi, repo_id: str, revision: str | None) -> str | None:
+    """The README.md of `repo_id` at `revision` on the Hub; None where the repository has none yet."""
+    try:
+        path = api.hf_hub_download(repo_id=repo_id, filename=CARD_NAME, revision=revision, repo_type="model")
+    except (EntryNotFoundError, RevisionNotFoundError, RepositoryNotFoundError):
+        return None
+    return Path(path).read_text(encoding="utf-8", errors="replace")
+
+
 def push(
     folder: str | Path,
     repo_id: str,
@@ -267,12 +285,17 @@ def push(
     revision: str | None = None,
     token: str | None = None,
     commit_message: str | None = None,
+    force: bool = False,
+    keep_names: Collection[str] = (),
+    renamed: dict[str, str] | None = None,
 ) -> CommitInfo:
     """Upload a model folder to the Hub in one commit (created repo if needed, branch `revision` if given).
 
     The folder is loaded first, so a broken folder is never pushed; only the files of the Hub layout
     go up (never pickled ones), and none that holds the value of a secret-looking environment variable or
-    the Hub token. The token comes from `token`, HF_TOKEN or the saved login.
+    the Hub token. The card goes up with its usage lines naming `repo_id` (`card_for_hub`; names in
+    `keep_names` stay, `renamed` is applied first); a card already on the Hub that differs from it is
+    replaced only with `force`. The token comes from `token`, HF_TOKEN or the saved login.
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -293,11 +316,27 @@ def push(
                 )
     if token is None and get_token() is None:
         raise HubError("no Hugging Face token: set HF_TOKEN, or run `hf auth login`, then push again")
+    card = None
+    if CARD_NAME in files:
+        card = card_for_hub((folder / CARD_NAME).read_text(), repo_id, keep=keep_names, renamed=renamed)
     api = HfApi(token=token, library_name="belief-zoo", library_version=zoo_version())
     repo_id = api.create_repo(repo_id, repo_type="model", private=private or None, exist_ok=True).repo_id
     if revision is not None:
         api.create_branch(repo_id, branch=revision, repo_type="model", exist_ok=True)
-    operations = [CommitOperationAdd(path_in_repo=name, path_or_fileobj=str(folder / name)) for name in files]
+    if card is not None and not force:
+        remote = remote_card(api, repo_id, revision)
+        if remote is not None and remote != card:
+            raise HubError(
+                f"the model card on the Hub at {repo_id} differs from the one to push ({folder / CARD_NAME}): "
+                "nothing was uploaded; pass --force to replace it, or bring its changes into your card first"
+            )
+    operations = [
+        CommitOperationAdd(
+            path_in_repo=name,
+            path_or_fileobj=card.encode() if name == CARD_NAME and card is not None else str(folder / name),
+        )
+        for name in files
+    ]
     message = commit_message or f"Upload {type(model).__name__} on {model.task.name} with belief-zoo {zoo_version()}"
     return api.create_commit(
         repo_id, operations=operations, commit_message=message, revision=revision, repo_type="model"
