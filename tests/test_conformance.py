@@ -1,9 +1,10 @@
 """The conformance suite: what every registered family must do. A new family gets all of it by registering.
 
 For each family in `zoo.registry`: it ships a recipe; `think` returns full Thoughts with a trail; thinking is
-seeded; answers at every budget come from one run and agree with `think`; export -> load gives identical
-answers; it trains with exactly the regimes its capabilities allow; and a run killed with SIGKILL continues
-with `--ckpt_path last` to the same weights as an uninterrupted one (slow).
+seeded; answers at every budget come from one run and agree with `think`; every answer keeps the puzzle's givens
+and holds only symbols, whatever the puzzle; export -> load gives identical answers; it trains with exactly the
+regimes its capabilities allow; and a run killed with SIGKILL continues with `--ckpt_path last` to the same
+weights as an uninterrupted one (slow).
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from zoo.cli import main
 from zoo.data import TaskDataModule
 from zoo.errors import ZooError
 from zoo.models import ReasoningFamily
+from zoo.models.thought import keep_givens
 from zoo.regimes import missing_capabilities
+from zoo.tasks.base import BLANK_TOKEN, FIRST_SYMBOL_TOKEN
 
 FAMILIES = registry.family_names()
 
@@ -111,6 +114,47 @@ def test_every_budget_is_read_from_one_run(name: str) -> None:
     thought = model.think(inputs, Budget(3, 4 if model.draws_samples else 1))
     assert torch.equal(answers["3x4"], thought.answer)  # the same run, the same choice
     assert torch.equal(samples["3x4"], thought.candidates[-1].expand(4, -1, -1))
+
+
+def random_puzzles(task: dict[str, Any], count: int, given: float, seed: int) -> torch.Tensor:
+    """`count` puzzles [count, L] of `task` whose cells are given at random with probability `given`, each a
+    random symbol: few givens, and contradictory ones (a digit twice in a unit, attacking queens, x cells)."""
+    spec = zoo.tasks.get(**task)
+    generator = torch.Generator().manual_seed(seed)
+    shape = (count, spec.num_cells)
+    symbols = torch.randint(FIRST_SYMBOL_TOKEN, spec.vocab_size, shape, generator=generator)
+    return torch.where(torch.rand(shape, generator=generator) < given, symbols, BLANK_TOKEN)
+
+
+def assert_honest(inputs: torch.Tensor, answers: torch.Tensor, what: str) -> None:
+    """Every answer [..., B, L] holds the given token of `inputs` [B, L] at each given cell and a symbol elsewhere."""
+    given = (inputs >= FIRST_SYMBOL_TOKEN).expand_as(answers)
+    changed = int((given & (answers != inputs)).sum())
+    not_symbols = int((~given & (answers < FIRST_SYMBOL_TOKEN)).sum())
+    assert not changed and not not_symbols, f"{what}: {changed} givens changed, {not_symbols} cells pad or blank"
+    assert torch.equal(keep_givens(inputs, answers), answers)
+
+
+@pytest.mark.parametrize(
+    "task", [{"name": "sudoku", "size": 6}, {"name": "nqueens", "size": 8}], ids=["sudoku", "nqueens"]
+)
+@pytest.mark.parametrize("name", FAMILIES)
+def test_every_answer_keeps_the_givens_and_holds_only_symbols(name: str, task: dict[str, Any]) -> None:
+    cls = registry.family(name)
+    torch.manual_seed(3)
+    model = cls(task, **cls.tiny_settings).eval()
+    inputs = torch.cat([random_puzzles(task, 6, given, seed=seed) for seed, given in enumerate((0.1, 0.3, 0.6))])
+    samples = 3 if model.draws_samples else 1
+    thought = model.think(inputs, Budget(3, samples))
+    for field in ("answer", "trail", "candidates"):
+        assert_honest(inputs, getattr(thought, field), field)
+    assert torch.equal(thought.logits.argmax(-1), thought.answer)  # the logits say what the answer holds
+    answers, sampled = model.evaluate_budgets(inputs, [Budget(1), Budget(3, 4)])
+    for label, answer in (*answers.items(), *sampled.items()):
+        assert_honest(inputs, answer, f"evaluate_budgets at {label}")
+    assert_honest(inputs, model.predict_step({"inputs": inputs}, 0)["answers"], "predict_step")
+    boards = model.task.decode(inputs)
+    assert_honest(inputs, model.task.encode(model.solve(boards, Budget(2, samples))), "solve")
 
 
 @pytest.mark.parametrize("name", FAMILIES)

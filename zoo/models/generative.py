@@ -21,7 +21,7 @@ from zoo.budget import Budget
 from zoo.errors import ZooError
 from zoo.metrics import verified
 from zoo.models.recursive import RecursiveNet, RecursiveReasoner, State, SupervisionStep
-from zoo.models.thought import Exploration
+from zoo.models.thought import Exploration, answer_logits
 from zoo.models.training import TrainingSettings
 from zoo.nn import ReasoningNet
 from zoo.regimes import Regime, VariationalRecursion
@@ -245,7 +245,7 @@ class GenerativeRecursiveReasoner(RecursiveReasoner):
         for _ in range(budget.steps):
             step = self.supervision_step(model, x, state)
             state = step.state
-            answer, value, logits = step.logits.argmax(-1), step.value_logits, step.logits
+            answer, value, logits = answer_logits(starts, step.logits).argmax(-1), step.value_logits, step.logits
             if self.hparams.halt_samples and answers:  # a stopped sample keeps the answer it stopped with
                 answer = torch.where(stopped[:, None], answers[-1], answer)
                 value = torch.where(stopped, values[-1], value)

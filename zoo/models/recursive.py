@@ -17,7 +17,7 @@ from torch import Tensor, nn
 from zoo.budget import Budget
 from zoo.errors import ZooError
 from zoo.models.base import ReasoningFamily
-from zoo.models.thought import Exploration
+from zoo.models.thought import Exploration, answer_logits
 from zoo.models.training import TrainingSettings
 from zoo.nn import ReasoningNet
 from zoo.regimes import DeepSupervision, Regime
@@ -179,7 +179,7 @@ class RecursiveReasoner(ReasoningFamily):
         for _ in range(budget.steps):
             step = self.supervision_step(model, x, state)
             state = step.state
-            answers.append(step.logits.argmax(-1))
+            answers.append(answer_logits(inputs, step.logits).argmax(-1))  # givens kept, symbols only
             halts.append(step.halt_logits)
         halt_logits = torch.stack(halts)[:, None]  # [S, 1, B]
         return Exploration(

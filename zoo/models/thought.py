@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from torch import Tensor
+
+from zoo.tasks.base import FIRST_SYMBOL_TOKEN
 
 
 @dataclass
@@ -27,6 +29,10 @@ class Exploration:
     scores: Tensor
     halt_logits: Tensor | None = None
     energies: Tensor | None = None
+
+    def keeping_givens(self, inputs: Tensor) -> Exploration:
+        """This run with every candidate and its logits held to the givens of puzzles `inputs` [B, L]."""
+        return replace(self, candidates=keep_givens(inputs, self.candidates), logits=answer_logits(inputs, self.logits))
 
 
 @dataclass
@@ -52,6 +58,22 @@ class Thought:
     halt_logits: Tensor | None = None
     energies: Tensor | None = None
     candidate_energies: Tensor | None = None
+
+
+def keep_givens(inputs: Tensor, candidates: Tensor) -> Tensor:
+    """Candidates [..., B, L] with the given token of puzzles `inputs` [B, L] at every given cell (one holding a
+    symbol) and a symbol, never pad or blank, at every other cell (the first symbol where a family gave none)."""
+    return torch.where(inputs >= FIRST_SYMBOL_TOKEN, inputs, candidates.clamp(min=FIRST_SYMBOL_TOKEN))
+
+
+def answer_logits(inputs: Tensor, logits: Tensor) -> Tensor:
+    """Logits [..., B, L, V] restricted to the tokens an answer to puzzles `inputs` [B, L] may hold: the given
+    token at a given cell, any symbol at another; the rest are -inf, so the argmax keeps every given."""
+    vocab = torch.arange(logits.shape[-1], device=logits.device)
+    allowed = torch.where(
+        (inputs >= FIRST_SYMBOL_TOKEN)[..., None], vocab == inputs[..., None], vocab >= FIRST_SYMBOL_TOKEN
+    )
+    return logits.masked_fill(~allowed, float("-inf"))
 
 
 def pick(samples: Tensor, index: Tensor) -> Tensor:

@@ -30,6 +30,17 @@ SYMBOL_OFFSET = 1
 #: the token of symbol 1, the first token that is a symbol
 FIRST_SYMBOL_TOKEN = 1 + SYMBOL_OFFSET
 
+# What `Task.status` says of an answer to a puzzle.
+#: the task's verifier accepts the answer
+SOLVED = "solved"
+#: the answer is not a solution, and the puzzle has one (or the bounded search for one gave up)
+UNVERIFIED = "unverified"
+#: the givens break no rule by themselves, but exact search finds no completion
+NO_SOLUTION = "no solution"
+#: the givens already break a rule (`Task.contradiction` says which)
+CONTRADICTORY_GIVENS = "contradictory givens"
+STATUSES = (SOLVED, UNVERIFIED, NO_SOLUTION, CONTRADICTORY_GIVENS)
+
 _REGISTRY: dict[str, type[Task]] = {}
 
 T = TypeVar("T", bound=type)
@@ -188,6 +199,38 @@ class Task(abc.ABC):
     @abc.abstractmethod
     def solutions(self, puzzle: np.ndarray, limit: int | None = None) -> list[np.ndarray]:
         """All solutions ``[n, n]`` of ``puzzle`` by exact search, stopping after ``limit`` if given."""
+
+    @abc.abstractmethod
+    def contradiction(self, puzzle: np.ndarray) -> str | None:
+        """The rule the givens of ``puzzle [n, n]`` break by themselves, in a few words; None when they break none."""
+
+    def solvable(self, puzzle: np.ndarray) -> bool | None:
+        """Whether ``puzzle [n, n]`` has a solution, by exact search; None when a bounded search gave up."""
+        return bool(self.solutions(puzzle, limit=1))
+
+    def diagnose(self, puzzle: np.ndarray, answer: np.ndarray) -> tuple[str, str]:
+        """``(status, why)`` of ``answer [n, n]`` to ``puzzle [n, n]``: a status of `STATUSES` and its reason in words.
+
+        Solved when `verify` accepts the answer; otherwise contradictory givens when `contradiction` names a
+        broken rule, no solution when `solvable` is False, and unverified when the puzzle has a solution or the
+        search for one gave up.
+        """
+        p = self.check_board(puzzle, "puzzle")
+        if self.verify(p, answer):
+            return SOLVED, "the task's verifier accepts the answer"
+        broken = self.contradiction(p)
+        if broken is not None:
+            return CONTRADICTORY_GIVENS, broken
+        solvable = self.solvable(p)
+        if solvable is None:
+            return UNVERIFIED, "the answer breaks a rule; the search for a solution gave up"
+        if not solvable:
+            return NO_SOLUTION, "the givens admit none"
+        return UNVERIFIED, "the answer breaks a rule; the puzzle has a solution"
+
+    def status(self, puzzle: np.ndarray, answer: np.ndarray) -> str:
+        """The status of ``answer [n, n]`` to ``puzzle [n, n]``, one of `STATUSES` (see `diagnose`)."""
+        return self.diagnose(puzzle, answer)[0]
 
     @abc.abstractmethod
     def augment(

@@ -12,6 +12,9 @@ no queen 3, a vocabulary of 4 whatever the board side.
 Text form: one line of ``n * n`` characters, row by row: ``Q`` a queen, ``.`` unknown, ``x`` no
 queen (``q`` and ``X`` are read too). Puzzles print as ``Q`` and ``.``, answers as ``Q`` and ``x``.
 
+Givens contradict each other when two given queens attack each other or a whole row or column is given
+``x``; givens that leave no completion otherwise (say, every free cell of a row attacked) have no solution.
+
 Generation: all full solutions of a side are enumerated once per process (4, 92 and 724) and
 cached on the class. A puzzle is a uniformly random solution with ``placed`` of its queens kept,
 chosen uniformly, conditioned on the puzzle having at least ``min_solutions`` completions. The
@@ -247,6 +250,23 @@ class NQueens(Task):
     def count_solutions(self, puzzle: np.ndarray, limit: int | None = None) -> int:
         """Number of completions of ``puzzle`` (stopping at ``limit``)."""
         return len(self.solutions(puzzle, limit))
+
+    def contradiction(self, puzzle: np.ndarray) -> str | None:
+        """Two given queens that attack each other (same row, column or diagonal), else a row or column given
+        all ``x`` (every answer needs a queen in each). A cell left free only by attacks is the solver's to find."""
+        p = self.check_board(puzzle, "puzzle")
+        queens = list(zip(*np.nonzero(p == QUEEN)))
+        for (r1, c1), (r2, c2) in itertools.combinations(queens, 2):
+            if r1 == r2 or c1 == c2 or abs(r1 - r2) == abs(c1 - c2):
+                return (
+                    f"the queens given at row {r1 + 1}, column {c1 + 1} and row {r2 + 1}, column {c2 + 1} "
+                    "attack each other"
+                )
+        for kind, lines in (("row", p), ("column", p.T)):
+            for index, line in enumerate(lines):
+                if np.all(line == EMPTY):
+                    return f"{kind} {index + 1} is given as all x: it has no cell for its queen"
+        return None
 
     # ------------------------------------------------------------------ generation
     def _rng_for(self, seed: int, index: int) -> np.random.Generator:

@@ -8,6 +8,10 @@ solution are resampled.
 
 The solver works on bitmasks of used digits per row, column and box, always branches on the
 cell with the fewest candidates, and counts solutions up to a limit.
+
+Givens contradict each other when a digit is given more than once in a row, column or box.
+Consistent givens may still admit no solution: `solvable` searches for one, bounded by
+``SOLVABLE_NODES`` (it says None, not False, when it gives up).
 """
 
 from __future__ import annotations
@@ -38,6 +42,14 @@ RELIABLE_GIVENS: dict[int, int] = {4: 4, 6: 9, 9: 23}
 RELIABLE_MULTI_GIVENS: dict[int, int] = {4: 9, 6: 22, 9: 56}
 #: full grids tried per generated puzzle before giving up with an error
 MAX_ATTEMPTS = 200
+#: search nodes `solvable` visits before it gives up (about 0.5 s on a CPU). Each of the 95 puzzles of
+#: tests/data/sudoku-top95.txt needs at most 2,611; an unsolvable 9x9 with few givens can need millions (Norvig's
+#: "impossible" puzzle ran 100 s unbounded).
+SOLVABLE_NODES = 20_000
+
+
+class _GaveUp(Exception):
+    """`_search` visited more nodes than it was allowed."""
 
 
 class _Geometry:
@@ -60,11 +72,13 @@ def _search(
     forbid_cell: int = -1,
     forbid_digit: int = 0,
     rnd: random.Random | None = None,
+    max_nodes: int | None = None,
 ) -> list[list[int]]:
     """Solutions (flat lists) of ``cells`` (flat, 0 = blank), at most ``limit`` of them.
 
     ``forbid_digit`` is excluded from the blank cell ``forbid_cell``. ``rnd`` tries the candidate
     digits in random order (used to fill random grids). Contradicting givens give no solution.
+    Raises `_GaveUp` after visiting ``max_nodes`` nodes, if given.
 
     Each node fills a forced cell if there is one (a cell with one candidate, or the only place
     left for a digit in a row, column or box), otherwise branches on the cell with the fewest
@@ -89,9 +103,14 @@ def _search(
     forbid_mask = full & ~(1 << (forbid_digit - 1)) if forbid_digit else full
     out: list[list[int]] = []
     masks = [0] * (n * n)
+    nodes_left = [max_nodes]
 
     def rec(k: int) -> bool:
         """Fill ``empties[:k]``; True means stop (limit reached)."""
+        if nodes_left[0] is not None:
+            nodes_left[0] -= 1
+            if nodes_left[0] < 0:
+                raise _GaveUp
         if k == 0:
             out.append(grid.copy())
             return limit is not None and len(out) >= limit
@@ -162,6 +181,11 @@ def _search(
     return out
 
 
+def generatable_givens(size: int, unique: bool) -> tuple[int, int]:
+    """The givens ``(lowest, highest)`` at which `Sudoku.generate` makes puzzles of side ``size`` reliably."""
+    return (RELIABLE_GIVENS[size], size * size) if unique else (0, RELIABLE_MULTI_GIVENS[size])
+
+
 @register
 class Sudoku(Task):
     """Sudoku of side ``size`` in {4, 6, 9}.
@@ -198,8 +222,11 @@ class Sudoku(Task):
             lo, hi = 0, n * n - 4
             why = f"a {n}x{n} Sudoku with several solutions has at most {hi} givens"
         if not lo <= givens <= hi:
+            low, high = generatable_givens(n, unique)
+            also = f" ({low}..{high} to generate puzzles)" if (low, high) != (lo, hi) else ""
             raise ZooError(
-                f"Sudoku(size={n}, unique={unique}) cannot have givens={givens}: {why}; choose givens in {lo}..{hi}",
+                f"Sudoku(size={n}, unique={unique}) cannot have givens={givens}: {why}; "
+                f"choose givens in {lo}..{hi}{also}",
                 key="givens",
             )
         self.size = n
@@ -266,6 +293,28 @@ class Sudoku(Task):
         """Number of solutions of ``puzzle`` (stopping at ``limit``)."""
         return len(self.solutions(puzzle, limit))
 
+    def contradiction(self, puzzle: np.ndarray) -> str | None:
+        """The first digit given twice in a row, column or box (boxes counted row by row from the top left)."""
+        p = self.check_board(puzzle, "puzzle")
+        n, br, bc = self.size, self.box_rows, self.box_cols
+        boxes = p.reshape(n // br, br, n // bc, bc).transpose(0, 2, 1, 3).reshape(n, n)
+        for kind, units in (("row", p), ("column", p.T), ("box", boxes)):
+            for index, unit in enumerate(units):
+                counts = np.bincount(unit, minlength=n + 1)[1:]
+                most = int(counts.max())
+                if most > 1:
+                    times = "twice" if most == 2 else f"{most} times"
+                    return f"{int(counts.argmax()) + 1} is given {times} in {kind} {index + 1}"
+        return None
+
+    def solvable(self, puzzle: np.ndarray) -> bool | None:
+        """Whether ``puzzle`` has a solution; None when the search gave up after `SOLVABLE_NODES` nodes."""
+        p = self.check_board(puzzle, "puzzle")
+        try:
+            return bool(_search(self._geo, p.reshape(-1).tolist(), 1, max_nodes=SOLVABLE_NODES))
+        except _GaveUp:
+            return None
+
     # ------------------------------------------------------------------ generation
     def _rng_for(self, seed: int, index: int) -> random.Random:
         """Independent stream for puzzle ``index``: prefixes of a batch do not depend on ``count``."""
@@ -304,7 +353,7 @@ class Sudoku(Task):
 
     def check_generatable(self) -> None:
         n = self.size
-        lo, hi = (RELIABLE_GIVENS[n], n * n) if self.unique else (0, RELIABLE_MULTI_GIVENS[n])
+        lo, hi = generatable_givens(n, self.unique)
         if not lo <= self.givens <= hi:
             kind = "a unique solution" if self.unique else "several solutions"
             raise ZooError(
