@@ -27,13 +27,13 @@ def test_flops_grow_linearly_with_steps_and_samples(name: str) -> None:
 
 
 def test_zoo_bench_compares_models_on_the_same_puzzles(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    recursive = hub.save(build("recursive"), tmp_path / "recursive")
+    energy = hub.save(build("energy"), tmp_path / "energy")  # two families that sample: 2x3 means 3 draws
     generative = write_checkpoint(build("generative"), tmp_path / "generative.ckpt")
     out = tmp_path / "bench"
-    main(["bench", str(recursive), str(generative), "--budgets", "1,2,2x3", "--count", "8", "--out", str(out)])
+    main(["bench", str(energy), str(generative), "--budgets", "1,2,2x3", "--count", "8", "--out", str(out)])
     results = json.loads((out / "bench.json").read_text())
     assert results["puzzles"] == 8 and results["task"]["size"] == 4
-    assert [entry["family"] for entry in results["models"]] == ["RecursiveReasoner", "GenerativeRecursiveReasoner"]
+    assert [entry["family"] for entry in results["models"]] == ["EnergyTransformer", "GenerativeRecursiveReasoner"]
     for entry in results["models"]:
         assert set(entry["budgets"]) == {"1", "2", "2x3"}
         row = entry["budgets"]["2x3"]

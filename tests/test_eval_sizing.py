@@ -10,9 +10,10 @@ import pytest
 
 from tests.conftest import zoo_error
 from tests.test_hub import build, write_checkpoint
-from zoo import evaluate
+from zoo import evaluate, sizing
 from zoo.budget import Budget
 from zoo.cli import main
+from zoo.resources import Available
 
 
 @pytest.fixture
@@ -23,11 +24,12 @@ def checkpoint(tmp_path: Path) -> Path:
 def test_an_evaluation_that_would_not_fit_is_refused_with_its_size(
     checkpoint: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(evaluate, "free_memory", lambda device: 2**30)  # 1 GiB free
+    monkeypatch.setattr(sizing, "available_memory", lambda device: Available(2**30, "free RAM"))  # 1 GiB free
     printed = zoo_error(capsys, "eval", str(checkpoint), "--budgets", "2000x64", "--count", "256")
     assert "budget 2000x64 needs about" in printed and "1.0 GiB is free" in printed
     assert "lower --batch-size to" in printed
-    printed = zoo_error(capsys, "eval", str(checkpoint), "--budgets", "100000x1000", "--count", "4")
+    monkeypatch.setattr(sizing, "available_memory", lambda device: Available(2**16, "free RAM"))
+    printed = zoo_error(capsys, "eval", str(checkpoint), "--budgets", "64x8", "--count", "4")
     assert "lower the budget" in printed  # not even one puzzle at a time fits
     assert not (checkpoint.parent / "results.json").exists()
 

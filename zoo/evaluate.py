@@ -1,7 +1,7 @@
 """Verified exact match at each inference budget on held-out puzzles (what `zoo eval` measures).
 
-Also sizes an evaluation before it starts: a budget or count that is valid but would not fit in memory is
-refused with the memory it needs and what is free, and long evaluations show a progress bar.
+Long evaluations show a progress bar; `zoo.sizing` refuses, before one starts, budgets and batches that would
+not fit in the memory this process may use.
 """
 
 from __future__ import annotations
@@ -69,38 +69,6 @@ def evaluation_task(model: ReasoningFamily, overrides: dict[str, Any]) -> tasks.
             key=f"task.{next(iter(overrides), 'name')}",
         ) from None
     return task
-
-
-def free_memory(device: torch.device) -> int | None:
-    """Bytes that can be allocated now on `device` (MemAvailable on a Linux CPU), or None when unknown."""
-    if device.type == "cuda":
-        return torch.cuda.mem_get_info(device)[0]
-    try:
-        with open("/proc/meminfo") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
-
-
-def check_memory(model: ReasoningFamily, budgets: list[Budget], batch_size: int) -> None:
-    """Refuse an evaluation whose batches would not fit in free memory, saying what it needs and what to change."""
-    largest = Budget(max(b.steps for b in budgets), max(b.samples for b in budgets))
-    needed = model.thinking_memory(batch_size, largest)
-    free = free_memory(model.device)
-    if free is None or needed <= free:
-        return
-    per_puzzle = model.thinking_memory(1, largest)
-    fits = free // max(per_puzzle, 1)
-    advice = f"lower --batch-size to {fits} or less" if fits >= 1 else "lower the budget (steps x samples)"
-    gib = 2**30
-    raise ZooError(
-        f"thinking about {batch_size} puzzles at once at budget {largest.label} needs about {needed / gib:.1f} GiB "
-        f"and {free / gib:.1f} GiB is free on {model.device}: {advice}",
-        key="batch_size" if fits >= 1 else "budgets",
-    )
 
 
 @torch.no_grad()

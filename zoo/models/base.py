@@ -5,9 +5,10 @@ A family supplies its network and two thinking primitives:
     explore(inputs, budget) -> Exploration    # one run: every sample's answer after every step, rated
     choose(inputs, candidates, scores) -> index # which sample to answer with, per puzzle [B] or per cell [B, L]
 
-and the capabilities its regimes need (see `zoo.regimes.CAPABILITIES`). The base class turns those into
-`think`, into answers at every budget read from one run at the largest (`evaluate_budgets`), into
-validation and test, and into the training step, whose loss the regime computes.
+and the capabilities its regimes need (see `zoo.regimes.CAPABILITIES`). The base class holds every answer to
+the puzzle's givens (`explore_keeping_givens`) and turns those into `think`, into answers at every budget read
+from one run at the largest (`evaluate_budgets`), into validation and test, and into the training step, whose
+loss the regime computes.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ import torch
 from torch import Tensor, nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from zoo import tasks
-from zoo.budget import Budget, parse_budgets
+from zoo import sizing, tasks
+from zoo.budget import Budget, budgets_setting
 from zoo.metrics import CellAccuracy, ExactMatchPerBudget
 from zoo.models.thought import Exploration, Thought, pick
 from zoo.models.training import TrainingMixin, TrainingSettings
@@ -89,7 +90,7 @@ class ReasoningFamily(TrainingMixin):
             lr_min_ratio=lr_min_ratio,
             ema_decay=ema_decay,
         )
-        self.eval_budgets = parse_budgets(",".join(str(b) for b in eval_budgets))
+        self.eval_budgets = budgets_setting(eval_budgets, "eval_budgets")
         labels = [b.label for b in self.eval_budgets]
         self.val_exact = ExactMatchPerBudget(self.task, labels)
         self.test_exact = ExactMatchPerBudget(self.task, labels)
@@ -135,10 +136,15 @@ class ReasoningFamily(TrainingMixin):
         """Which sample each puzzle answers with: candidates [N, B, L], scores [N, B] -> index [B] (the highest)."""
         return scores.argmax(0)
 
+    def explore_keeping_givens(self, inputs: Tensor, budget: Budget) -> Exploration:
+        """`explore`, with every candidate and its logits held to the givens of `inputs` [B, L]: whatever the
+        family, an answer holds each given token and a symbol (never pad or blank) in every other cell."""
+        return self.explore(inputs, budget).keeping_givens(inputs)
+
     def think(self, inputs: Tensor, budget: Budget | int) -> Thought:
         """Answer puzzles `inputs` ([B, L]) within `budget`; the Thought keeps the answer after every step."""
         budget = Budget.of(budget)
-        run = self.explore(inputs, budget)
+        run = self.explore_keeping_givens(inputs, budget)
         picks = [self.choose(inputs, run.candidates[s], run.scores[s]) for s in range(budget.steps)]
         trail = torch.stack([pick(run.candidates[s], index) for s, index in enumerate(picks)])
         # The halting head of the sample answered with at the end, after every step: [S, N, B] -> [S, B].
@@ -163,7 +169,7 @@ class ReasoningFamily(TrainingMixin):
         family that does not sample answers N copies of its one answer.
         """
         largest = Budget(max(b.steps for b in budgets), max(b.samples for b in budgets) if self.draws_samples else 1)
-        run = self.explore(inputs, largest)
+        run = self.explore_keeping_givens(inputs, largest)
         answers, samples = {}, {}
         for budget in budgets:
             candidates = run.candidates[budget.steps - 1, : budget.samples]
@@ -218,7 +224,12 @@ class ReasoningFamily(TrainingMixin):
 
     @torch.no_grad()
     def solve(self, boards: np.ndarray, budget: Budget | int = 16) -> np.ndarray:
-        """Convenience for people: puzzles [B, n, n] (0 = blank) -> answers [B, n, n]."""
+        """Convenience for people: puzzles [B, n, n] (0 = blank) -> answers [B, n, n], all thought about at once;
+        refused before thinking when the budget asks for samples it cannot draw or would not fit in memory."""
+        budget = Budget.of(budget)
+        sizing.check_thinking(
+            self, [budget], len(boards), len(boards), budget_key="budget", batch_option="the number of boards per call"
+        )
         inputs = self.task.encode(boards).to(self.device)
         return self.task.decode(self.think(inputs, budget).answer.cpu())
 
