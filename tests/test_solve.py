@@ -36,7 +36,7 @@ def test_solve_writes_one_answer_per_puzzle_and_counts_the_verified(folder, tmp_
     verified = 0
     for puzzle_line, answer_line in zip(lines, answers):
         verified += task.verify(task.parse(puzzle_line), task.parse(answer_line))
-    assert f"5 puzzles at budget 2: {verified} answers verified" in capsys.readouterr().err
+    assert f"5 puzzles at budget 2: {verified} solved, {5 - verified} unverified," in capsys.readouterr().err
 
 
 def test_solve_reads_stdin_and_writes_stdout(folder, tmp_path, capsys, monkeypatch) -> None:

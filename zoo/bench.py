@@ -7,20 +7,22 @@ differentiates), beside calls of the reasoning network and wall time per puzzle 
 
 from __future__ import annotations
 
+import io
 import json
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from zoo import tasks
+from zoo import outputs, tasks
 from zoo.budget import Budget
 from zoo.data import TaskDataModule
 from zoo.evaluate import evaluate
-from zoo.files import partial_path, write_text
 from zoo.models import ReasoningFamily
 from zoo.results import describe_machine
+from zoo.sizing import default_budgets
 
 
 @torch.no_grad()
@@ -49,7 +51,7 @@ def bench(
     calls per puzzle, and wall seconds per puzzle (timed on `timing_count` puzzles)."""
     entries = []
     for name, model in models:
-        chosen = budgets or model.eval_budgets
+        chosen = budgets or default_budgets(model)
         measured = evaluate(model, task, chosen, count, seed, batch_size)
         per_budget = {}
         for budget in chosen:
@@ -126,15 +128,36 @@ def plot(results: dict[str, Any], path: Path) -> None:
         axis.legend(fontsize=7)
     figure.suptitle(f"{results['puzzles']} held-out puzzles of {results['task']}", fontsize=9)
     figure.tight_layout()
-    with partial_path(path) as partial:
-        figure.savefig(partial, format="png")
+    image = io.BytesIO()
+    figure.savefig(image, format="png")
     plt.close(figure)
+    outputs.write_file(path, image.getvalue())
+
+
+BENCH_FILES = ("bench.json", "bench.md", "bench.png")
+
+
+def claimed_bench(models: Sequence[str]) -> Callable[[Path], str | None]:
+    """For `outputs.check_folder`: the bench of other models that a bench of `models` written into a folder
+    would replace; None where there is none (or it is of the same models)."""
+
+    def claimed(folder: Path) -> str | None:
+        if not (folder / BENCH_FILES[0]).exists():
+            found = [name for name in BENCH_FILES[1:] if (folder / name).exists()]
+            return f"{' and '.join(found)} of another run" if found else None
+        try:
+            names = [entry["model"] for entry in json.loads((folder / BENCH_FILES[0]).read_text())["models"]]
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError, KeyError, TypeError):
+            return f"a {BENCH_FILES[0]} that belief-zoo did not write"
+        return None if names == list(models) else f"the bench of {', '.join(map(str, names))}"
+
+    return claimed
 
 
 def write(results: dict[str, Any], directory: Path) -> Path:
-    """bench.json, bench.md and bench.png in `directory`; the JSON's path."""
+    """bench.json, bench.md and bench.png in `directory` (made if missing); the JSON's path."""
     directory.mkdir(parents=True, exist_ok=True)
-    path = write_text(directory / "bench.json", json.dumps(results, indent=2) + "\n")
-    write_text(directory / "bench.md", markdown(results) + "\n")
+    path = outputs.write_file(directory / "bench.json", json.dumps(results, indent=2) + "\n")
+    outputs.write_file(directory / "bench.md", markdown(results) + "\n")
     plot(results, directory / "bench.png")
     return path

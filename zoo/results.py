@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import platform
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import lightning as L
 import torch
 
+from zoo import outputs
 from zoo.budget import parse_budgets
-from zoo.files import partial_path, write_text
+
+RESULTS_FILE = "results.json"
+PLOT_FILE = "budget_curve.png"
 
 
 def describe_machine() -> str:
@@ -67,17 +72,50 @@ def plot_budget_curve(exact_match: dict[str, float], path: Path, title: str) -> 
     if len(lines) > 1:
         axes.legend()
     figure.tight_layout()
-    with partial_path(path) as partial:
-        figure.savefig(partial, format="png")
+    image = io.BytesIO()
+    figure.savefig(image, format="png")
     plt.close(figure)
+    outputs.write_file(path, image.getvalue())
+
+
+def _same_source(a: str, b: str) -> bool:
+    """Whether two MODEL arguments name the same model: the same text, or paths of the same file or folder."""
+    try:
+        return a == b or os.path.samefile(os.path.expanduser(a), os.path.expanduser(b))
+    except (OSError, ValueError):
+        return False
+
+
+def claimed_results(model: str, revision: str | None) -> Callable[[Path], str | None]:
+    """For `outputs.check_folder`: what a folder holds that results of `zoo eval MODEL` (at `revision`) written
+    there would replace or join, when it is not earlier results of the same; None where there is nothing."""
+
+    def claimed(folder: Path) -> str | None:
+        if (folder / "config.json").is_file():
+            return "a model (config.json; results written there would become that model's)"
+        if not (folder / RESULTS_FILE).exists():
+            return f"a {PLOT_FILE} of another run" if (folder / PLOT_FILE).exists() else None
+        try:
+            existing = json.loads((folder / RESULTS_FILE).read_text())
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+            existing = None
+        if not isinstance(existing, dict) or not isinstance(existing.get("exact_match"), dict):
+            return f"a {RESULTS_FILE} that belief-zoo did not write"
+        if "model" not in existing:
+            return f"the {RESULTS_FILE} of a training run ({existing.get('family')})"
+        if _same_source(str(existing["model"]), model) and existing.get("revision") == revision:
+            return None
+        return f"the results of `zoo eval {existing['model']}`"
+
+    return claimed
 
 
 def write_results(results: dict[str, Any], directory: Path) -> Path:
-    """Write results.json and budget_curve.png into `directory`; print the table and the path."""
+    """Write results.json and budget_curve.png into `directory` (made if missing); print the table and the path."""
     directory.mkdir(parents=True, exist_ok=True)
-    path = write_text(directory / "results.json", json.dumps(results, indent=2) + "\n")
+    path = outputs.write_file(directory / RESULTS_FILE, json.dumps(results, indent=2) + "\n")
     title = f"{results.get('family', '')} on {results.get('task', '')}"
-    plot_budget_curve(results["exact_match"], directory / "budget_curve.png", title)
+    plot_budget_curve(results["exact_match"], directory / PLOT_FILE, title)
     print(format_table(results))
     print(f"results: {path}")
     return path
@@ -114,11 +152,24 @@ class ResultsWriter(L.Callback):
 class PredictionsWriter(L.Callback):
     """`zoo predict` writes what it predicted: one line per puzzle, `PUZZLE<TAB>ANSWER<TAB>verified|wrong`, both
     in the task's text form, to `path` (default: predictions.txt in the run directory; with several processes
-    each writes its own shard, predictions.rankN.txt)."""
+    each writes its own shard, predictions.rankN.txt). A `path` that exists is replaced only with `force`; it is
+    checked under the output rule of `zoo.outputs` before any puzzle is thought about."""
 
-    def __init__(self, path: str | None = None) -> None:
+    def __init__(self, path: str | None = None, force: bool = False) -> None:
         self.path = path
+        self.force = force
         self._lines: list[str] = []
+
+    def _given_path(self, trainer: L.Trainer) -> Path | None:
+        if not self.path:
+            return None
+        path = outputs.expand(self.path, "--predictions.path")
+        return path.with_suffix(f".rank{trainer.global_rank}{path.suffix}") if trainer.world_size > 1 else path
+
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        path = self._given_path(trainer) if stage == "predict" else None
+        if path is not None:
+            outputs.check_file(path, force=self.force, flag="--predictions.path")
 
     def on_predict_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._lines = []
@@ -133,11 +184,13 @@ class PredictionsWriter(L.Callback):
             self._lines.append(f"{task.format(puzzle)}\t{task.format(answer)}\t{verdict}")
 
     def on_predict_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        directory = Path(trainer.log_dir or trainer.default_root_dir)
-        path = Path(self.path) if self.path else directory / "predictions.txt"
-        if trainer.world_size > 1:
-            path = path.with_suffix(f".rank{trainer.global_rank}{path.suffix}")
+        directory = Path(trainer.log_dir or trainer.default_root_dir)  # a collective under DDP: every rank asks
+        path = self._given_path(trainer)
+        if path is None:
+            path = directory / "predictions.txt"
+            if trainer.world_size > 1:
+                path = path.with_suffix(f".rank{trainer.global_rank}{path.suffix}")
         header = f"# puzzle\tanswer\tverdict; task {json.dumps(pl_module.task.spec())}\n"
-        write_text(path, header + "".join(line + "\n" for line in self._lines))
+        outputs.write_file(path, header + "".join(line + "\n" for line in self._lines))
         verified = sum(line.endswith("\tverified") for line in self._lines)
         print(f"predictions: {path} ({verified} of {len(self._lines)} answers verified)")

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from zoo import compat, hub
-from zoo.bench import bench, markdown, write
-from zoo.budget import parse_budgets
-from zoo.cli.eval import device_of
-from zoo.cli.report import ArgumentParser, at_least_one
+from zoo import compat, hub, outputs, sizing
+from zoo.bench import BENCH_FILES, bench, claimed_bench, markdown, write
+from zoo.cli import options
+from zoo.cli.report import ArgumentParser
 from zoo.errors import ZooError
-from zoo.evaluate import check_memory, evaluation_task, parse_task_overrides
+from zoo.evaluate import evaluation_task, parse_task_overrides
 
 
 def run(words: list[str]) -> None:
@@ -26,17 +23,17 @@ def run(words: list[str]) -> None:
     parser.add_argument(
         "--budgets", default=None, help="comma list for every model (default: each model's eval_budgets)"
     )
-    parser.add_argument("--count", type=at_least_one, default=256, help="held-out puzzles (default 256)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the puzzles and of sampling (default 0)")
-    parser.add_argument("--batch-size", type=at_least_one, default=256)
-    parser.add_argument("--out", type=Path, default=Path("bench"), help="directory for the results (default ./bench)")
-    parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
+    parser.add_argument("--count", default="256", help="held-out puzzles (default 256)")
+    parser.add_argument("--seed", default="0", help="seed of the puzzles and of sampling, 0 to 2**63 - 1 (default 0)")
+    parser.add_argument("--batch-size", default="256", help="puzzles thought about at once (default 256)")
+    parser.add_argument("--out", default="bench", help="directory for the results (default ./bench)")
+    parser.add_argument("--force", action="store_true", help="replace a bench of other models in the --out folder")
+    parser.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: cuda when present)")
     args, extra = parser.parse_known_args(words)
-    if args.seed < 0:
-        raise ZooError(f"--seed must be 0 or more, got {args.seed}", key="seed")
-    import torch
-
-    device = device_of(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    out = outputs.check_folder(args.out, force=args.force, names=BENCH_FILES, claimed=claimed_bench(args.models))
+    count, seed = options.count(args.count), options.seed(args.seed)
+    batch_size, device = options.positive(args.batch_size, "--batch-size"), options.device(args.device)
+    budgets = options.budgets(args.budgets) if args.budgets is not None else None
     overrides = parse_task_overrides(extra)
     models = [(source, hub.load(source).to(device)) for source in args.models]
     task = evaluation_task(models[0][1], overrides)
@@ -45,10 +42,9 @@ def run(words: list[str]) -> None:
             compat.require_readable(model.task.spec(), task.spec(), source)
         except ZooError as error:
             raise ZooError(f"{error}: zoo bench compares models on the same puzzles", key="models") from None
-    budgets = parse_budgets(args.budgets) if args.budgets else None
     for _, model in models:
-        check_memory(model, budgets or model.eval_budgets, min(args.batch_size, args.count))
-    results = bench(models, task, budgets, args.count, args.seed, args.batch_size)
-    path = write(results, args.out)
+        sizing.check_thinking(model, budgets or sizing.default_budgets(model), batch_size, count)
+    results = bench(models, task, budgets, count, seed, batch_size)
+    path = write(results, out)
     print(markdown(results))
     print(f"results: {path}")

@@ -5,46 +5,29 @@ MODEL is a .ckpt written by `zoo fit`, a folder made by `zoo export`, or a Hub r
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
 
-import torch
-
-from zoo import hub, registry
-from zoo.budget import parse_budgets
-from zoo.cli.report import ArgumentParser, at_least_one
+from zoo import hub, outputs, registry, sizing
+from zoo.cli import options
+from zoo.cli.report import ArgumentParser
 from zoo.errors import ZooError
-from zoo.evaluate import check_memory, evaluate, evaluation_task, parse_task_overrides
-from zoo.results import describe_machine, write_results
+from zoo.evaluate import evaluate, evaluation_task, parse_task_overrides
+from zoo.hub import catalog
+from zoo.results import PLOT_FILE, RESULTS_FILE, claimed_results, describe_machine, write_results
 
 
 def default_out(model: str) -> Path:
-    """Where results go by default: beside a .ckpt, in MODEL/eval for a folder, in ./eval/ORG--NAME for a repo id
-    (never inside the Hugging Face cache)."""
-    path = Path(model).expanduser()
+    """Where results go by default: beside a .ckpt, in MODEL/eval for a folder, in ./eval/NAME for a catalog name
+    (`catalog:NAME` too) and ./eval/ORG--NAME for a repo id (never inside the Hugging Face cache or the package)."""
+    path = Path(os.path.expanduser(model))
     if path.is_file():
         return path.parent
     if path.is_dir():
         return path / "eval"
-    return Path("eval") / model.replace("/", "--")
-
-
-def device_of(text: str) -> torch.device:
-    """The device `--device` names, refused when this machine has none of it."""
-    try:
-        device = torch.device(text)
-    except RuntimeError:
-        raise ZooError(
-            f"--device {text!r} is not a device: use cpu, or cuda / cuda:N on a machine with a GPU", key="device"
-        ) from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ZooError(
-            f"--device {text} asks for a CUDA device, and this machine has none: use --device cpu", key="device"
-        )
-    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
-        raise ZooError(f"--device {text}: this machine has {torch.cuda.device_count()} CUDA device(s)", key="device")
-    return device
+    return Path("eval") / model.removeprefix(catalog.CATALOG_PREFIX).replace("/", "--")
 
 
 def selection_choices() -> list[str]:
@@ -67,17 +50,19 @@ def run(words: list[str]) -> None:
         default=None,
         help="comma list: steps ('1,2,4') or steps x samples ('8x1,8x4'); default: the model's eval_budgets",
     )
-    parser.add_argument("--count", type=at_least_one, default=500, help="held-out puzzles to evaluate (default 500)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the held-out puzzles and of sampling (default 0)")
+    parser.add_argument("--count", default="500", help="held-out puzzles to evaluate (default 500)")
     parser.add_argument(
-        "--batch-size", type=at_least_one, default=256, help="puzzles thought about at once (default 256)"
+        "--seed", default="0", help="seed of the held-out puzzles and of sampling, 0 to 2**63 - 1 (default 0)"
     )
+    parser.add_argument("--batch-size", default="256", help="puzzles thought about at once (default 256)")
     parser.add_argument(
         "--out",
-        type=Path,
         default=None,
         help="directory for results.json and the plot (default: beside a .ckpt, "
         "MODEL/eval for a folder, ./eval/ORG--NAME for a repo id)",
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="replace results of another model (or a model's own) in the --out folder"
     )
     parser.add_argument(
         "--selection",
@@ -87,14 +72,20 @@ def run(words: list[str]) -> None:
         + "; ".join(f"{f.__name__}: {', '.join(f.selections)}" for f in registry.families() if f.selections)
         + " (oracle = the task's verifier)",
     )
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: cuda when present)")
     args, extra = parser.parse_known_args(words)
-    if args.seed < 0:
-        raise ZooError(f"--seed must be 0 or more, got {args.seed}", key="seed")
-    device = device_of(args.device)
+    out = outputs.check_folder(
+        args.out or default_out(args.model),
+        force=args.force,
+        names=(RESULTS_FILE, PLOT_FILE),
+        claimed=claimed_results(args.model, args.revision),
+    )
+    count, seed = options.count(args.count), options.seed(args.seed)
+    batch_size, device = options.positive(args.batch_size, "--batch-size"), options.device(args.device)
+    given = options.budgets(args.budgets) if args.budgets is not None else None
     overrides = parse_task_overrides(extra)
     model = hub.load(args.model, args.revision).to(device)
-    budgets = parse_budgets(args.budgets) if args.budgets else model.eval_budgets
+    budgets = given or sizing.default_budgets(model)
     task = evaluation_task(model, overrides)
     if args.selection is not None:
         if args.selection not in model.selections:
@@ -103,10 +94,10 @@ def run(words: list[str]) -> None:
                 f"{type(model).__name__} cannot select by {args.selection!r} (it selects by {choices})", key="selection"
             )
         model.hparams.selection = args.selection
-    check_memory(model, budgets, min(args.batch_size, args.count))
+    sizing.check_thinking(model, budgets, batch_size, count)
     started = time.monotonic()
     try:
-        measured = evaluate(model, task, budgets, args.count, args.seed, args.batch_size)
+        measured = evaluate(model, task, budgets, count, seed, batch_size)
     except KeyboardInterrupt:
         print("zoo eval: interrupted before the last batch; no results were written", file=sys.stderr)
         raise SystemExit(130) from None
@@ -117,9 +108,9 @@ def run(words: list[str]) -> None:
         **({"revision": args.revision} if args.revision else {}),
         "selection": model.hparams.get("selection"),
         **measured,
-        "puzzles": args.count,
-        "seed": args.seed,
+        "puzzles": count,
+        "seed": seed,
         "eval_seconds": round(time.monotonic() - started, 1),
         "machine": describe_machine(),
     }
-    write_results(results, args.out or default_out(args.model))
+    write_results(results, out)

@@ -5,28 +5,33 @@
 
 Puzzles are read one per line in the community text form of the model's task (e.g. 36 characters for a 6×6
 Sudoku, `.` or `0` for a blank); empty lines and lines starting with `#` are skipped. Answers are written
-in the same form, one per puzzle, in order; how many the task's verifier accepts goes to stderr.
+in the same form, one per puzzle, in order, each keeping its puzzle's givens. Stderr gets a line for each
+puzzle not solved, naming its input line and its status (`Task.diagnose`: unverified, no solution,
+contradictory givens), then how many puzzles have each status.
 """
 
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from zoo import files, hub
-from zoo.budget import Budget, parse_budgets
-from zoo.cli.eval import device_of
-from zoo.cli.report import ArgumentParser, at_least_one
+from zoo import hub, outputs, progress, sizing
+from zoo.budget import Budget
+from zoo.cli import options
+from zoo.cli.report import ArgumentParser
 from zoo.errors import ZooError
 from zoo.models.base import ReasoningFamily
 from zoo.tasks import Task
+from zoo.tasks.base import SOLVED, STATUSES
 
 
-def read_puzzles(task: Task, source: str) -> np.ndarray:
-    """Puzzles [N, n, n] from a file or, for "-", stdin; a bad line is an error that names it."""
+def read_puzzles(task: Task, source: str) -> tuple[np.ndarray, list[int]]:
+    """Puzzles [N, n, n] from a file or, for "-", stdin, and the line number of each; a bad line is an error
+    that names it."""
     if source == "-":
         lines = sys.stdin.read().splitlines()
         where = "stdin"
@@ -36,7 +41,7 @@ def read_puzzles(task: Task, source: str) -> np.ndarray:
             raise ZooError(f"no puzzle file at {source}: give a text file, one puzzle per line, or - for stdin")
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
         where = str(path)
-    boards = []
+    boards, numbers = [], []
     for number, line in enumerate(lines, start=1):
         text = line.strip()
         if not text or text.startswith("#"):
@@ -45,57 +50,74 @@ def read_puzzles(task: Task, source: str) -> np.ndarray:
             boards.append(task.parse(text))
         except ValueError as error:
             raise ZooError(f"{where}:{number}: {error} (the model reads {task!r})") from None
+        numbers.append(number)
     if not boards:
         raise ZooError(f"{where} holds no puzzle: write one per line in the task's text form ({task.text_rule})")
-    return np.stack(boards)
+    return np.stack(boards), numbers
 
 
 def solve(
     model: ReasoningFamily, puzzles: np.ndarray, budget: Budget, seed: int, batch_size: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Answers [N, n, n] to `puzzles` [N, n, n] at `budget`, and whether the task verifies each [N]."""
+) -> tuple[np.ndarray, list[tuple[str, str]]]:
+    """Answers [N, n, n] to `puzzles` [N, n, n] at `budget`, and the (status, why) of each (`Task.diagnose`)."""
     task = model.task
+    seconds = sizing.forecast(model, task.encode(puzzles[:batch_size]).to(model.device), budget, len(puzzles))
     torch.manual_seed(seed)  # sampling families draw their noise from torch's generator
     answers = []
-    for start in range(0, len(puzzles), batch_size):
+    starts = range(0, len(puzzles), batch_size)
+    # A bar from 10 s of expected work (from 0.1 s on a terminal).
+    for start in progress.bar(work=int(1000 * seconds), large=10_000, iterable=starts, desc="solving", unit="batch"):
         inputs = task.encode(puzzles[start : start + batch_size]).to(model.device)
         with torch.no_grad():  # a family that descends an energy turns gradients on where it needs them
             answers.append(task.decode(model.think(inputs, budget).answer.cpu()))
     solved = np.concatenate(answers)
-    verified = np.array([task.verify(p, a) for p, a in zip(puzzles, solved)], dtype=bool)
-    return solved, verified
+    return solved, [task.diagnose(puzzle, answer) for puzzle, answer in zip(puzzles, solved)]
+
+
+def summary(diagnoses: list[tuple[str, str]], numbers: list[int], budget: Budget) -> list[str]:
+    """What stderr says: a line for each puzzle not solved, named by its input line `numbers`, then the count
+    of each status, e.g. "95 puzzles at budget 16: 56 solved, 37 unverified, 1 no solution, 1 contradictory
+    givens"."""
+    lines = [
+        f"line {number}: {status} ({why})" for number, (status, why) in zip(numbers, diagnoses) if status != SOLVED
+    ]
+    counts = Counter(status for status, _ in diagnoses)
+    counted = ", ".join(f"{counts[status]} {status}" for status in STATUSES)
+    return [*lines, f"{len(diagnoses)} puzzles at budget {budget.label}: {counted}"]
 
 
 def run(words: list[str]) -> None:
     parser = ArgumentParser(
         prog="zoo solve",
         description="Answer puzzles written one per line in the task's community text form (a file, or - for "
-        "stdin) and write the answers in the same form (to --out, or stdout). Reports on stderr how many "
-        "answers the task's verifier accepts.",
+        "stdin) and write the answers in the same form (to --out, or stdout). Reports on stderr each puzzle not "
+        "solved (unverified, no solution, contradictory givens) and how many have each status.",
     )
     parser.add_argument("model", help="a catalog name, a .ckpt file, a folder made by `zoo export`, or a Hub repo id")
     parser.add_argument("puzzles", help="a text file of puzzles, one per line, or - for stdin")
     parser.add_argument("--budget", default=None, help="steps, or STEPSxSAMPLES (default: the model's largest)")
-    parser.add_argument("--out", type=Path, default=None, help="file for the answers (default: stdout)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of sampling (default 0)")
-    parser.add_argument("--batch-size", type=at_least_one, default=256)
-    parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
+    parser.add_argument("--out", default=None, help="file for the answers (default: stdout)")
+    parser.add_argument("--force", action="store_true", help="replace the file at --out if there is one")
+    parser.add_argument("--seed", default="0", help="seed of sampling, 0 to 2**63 - 1 (default 0)")
+    parser.add_argument("--batch-size", default="256", help="puzzles thought about at once (default 256)")
+    parser.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: cuda when present)")
     args = parser.parse_args(words)
-    device = device_of(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
-    model = hub.load(args.model).to(device)
-    budgets = parse_budgets(args.budget) if args.budget else [max(model.eval_budgets)]
-    if len(budgets) != 1:
+    inputs = (args.puzzles, args.model)
+    out = None if args.out is None else outputs.check_file(args.out, force=args.force, inputs=inputs)
+    seed, batch_size = options.seed(args.seed), options.positive(args.batch_size, "--batch-size")
+    device = options.device(args.device)
+    given = options.budgets(args.budget, "--budget") if args.budget is not None else None
+    if given is not None and len(given) != 1:
         raise ZooError(f"--budget takes one budget, got {args.budget!r}: e.g. 16 or 16x4", key="budget")
-    budget = budgets[0]
-    puzzles = read_puzzles(model.task, args.puzzles)
-    answers, verified = solve(model, puzzles, budget, args.seed, args.batch_size)
+    model = hub.load(args.model).to(device)
+    budget = given[0] if given else max(sizing.default_budgets(model))
+    puzzles, numbers = read_puzzles(model.task, args.puzzles)
+    sizing.check_thinking(model, [budget], batch_size, len(puzzles), budget_key="budget")
+    answers, diagnoses = solve(model, puzzles, budget, seed, batch_size)
     text = "".join(model.task.format(answer) + "\n" for answer in answers)
     if args.out is None:
         sys.stdout.write(text)
     else:
-        files.write_text(args.out, text)
-    print(
-        f"{len(puzzles)} puzzles at budget {budget.label}: {int(verified.sum())} answers verified "
-        f"({verified.mean():.1%})" + (f"; answers in {args.out}" if args.out else ""),
-        file=sys.stderr,
-    )
+        outputs.write_file(out, text)
+    *unsolved, counts = summary(diagnoses, numbers, budget)
+    print(*unsolved, counts + (f"; answers in {args.out}" if args.out else ""), sep="\n", file=sys.stderr)

@@ -4,7 +4,9 @@ A model folder is built in full in a staged folder beside its target, then moved
 failure part-way leaves the target as it was. Into a folder that is not empty, the zoo writes only when
 that folder holds an export of the *same* model (the same weights): a user's edited card is then kept.
 Another model's export, or files the zoo did not write, need `force`; with it, every file of the old
-model (card, results, plot, `zoo eval` results) goes, and files the zoo does not own stay.
+model (card, results, plot, and its `zoo eval` results in eval/) goes, and files the zoo does not own stay,
+results of other models under eval/ (`zoo eval NAME` run in the folder) included. The target itself is
+checked under the output rule of `zoo.outputs` (no devices or system folders, `~` expanded) before any work.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from huggingface_hub.errors import (
 from huggingface_hub.utils import validate_repo_id
 from safetensors import SafetensorError
 
-from zoo import compat, redact
+from zoo import compat, outputs, redact
 from zoo.checkpoints import load_checkpoint
 from zoo.errors import ZooError
 from zoo.files import commit_folder, staged_folder
@@ -53,6 +55,10 @@ from zoo.hub.loading import load
 from zoo.hub.mixin import HubFamily
 from zoo.hub.sources import fetch
 from zoo.models.base import ReasoningFamily
+
+# What `zoo eval FOLDER` writes into FOLDER/eval: the model's own results, which go with the model. Anything
+# else under eval/ (`zoo eval NAME` run inside the folder writes eval/ORG--NAME) is another model's, and stays.
+EVAL_FILES = frozenset({f"{EVAL_DIR}/{RESULTS_NAME}", f"{EVAL_DIR}/{PLOT_NAME}"})
 
 
 @dataclass
@@ -81,6 +87,14 @@ def _same_model(old: Path, new: Path) -> bool:
         return weights_digest(old / WEIGHTS_NAME) == weights_digest(new / WEIGHTS_NAME)
     except (ZooError, OSError, SafetensorError):
         return False
+
+
+def _outgoing(target: Path, entries: set[str]) -> set[str]:
+    """What goes of the model folder `target` with its model: `entries`, but of a folder eval/ its own results."""
+    evaluations = target / EVAL_DIR
+    if EVAL_DIR not in entries or evaluations.is_symlink() or not evaluations.is_dir():
+        return entries
+    return (entries - {EVAL_DIR}) | EVAL_FILES
 
 
 def place(staged: Path, target: Path, *, force: bool, keep_card: bool, flag: str = "--force") -> Written:
@@ -118,7 +132,10 @@ def place(staged: Path, target: Path, *, force: bool, keep_card: bool, flag: str
     if same and (target / EVAL_DIR).is_dir():
         kept.add(EVAL_DIR)  # `zoo eval` results of these same weights stay true
     replaced = None if same else _describe(target) if zoo_folder else None
-    commit_folder(staged, target, remove=owned - kept)
+    commit_folder(staged, target, remove=_outgoing(target, owned - kept))
+    evaluations = target / EVAL_DIR
+    if EVAL_DIR in owned - kept and evaluations.is_dir() and not any(evaluations.iterdir()):
+        evaluations.rmdir()
     return Written(target.resolve(), kept_card=CARD_NAME in kept, replaced=replaced)
 
 
@@ -141,9 +158,7 @@ def write_model(
     force: bool = False,
 ) -> Written:
     """Write `model` into `out_dir` in the Hub layout, whole or not at all; see `save` for the arguments."""
-    target = Path(out_dir).expanduser()
-    if target.exists() and not target.is_dir():
-        raise HubError(f"{target} is a file, not a folder: give a folder path for the model")
+    target = outputs.check_folder(out_dir, flag="folder")
     if recipe is None:
         from zoo.hub.card import reconstruct_recipe
 
@@ -162,7 +177,7 @@ def write_model(
                 plot_budget_curve(results["exact_match"], staged / PLOT_NAME, title)
         card_kwargs = {
             "name": name or target.resolve().name,
-            "reference": repo_id or str(target),
+            "reference": repo_id or str(outputs.expand(out_dir)),  # as given, not resolved
             "catalog_name": catalog_name,
             "results": results,
             "recipe": recipe,
@@ -233,6 +248,7 @@ def export(
     The card takes the run's results.json, plot and config.yaml (found beside the checkpoint) unless
     `results` / `recipe` name other files. Runs no training. Options: see `save`.
     """
+    outputs.check_folder(out_dir, flag="folder")
     checkpoint = Path(checkpoint)
     model = load_checkpoint(checkpoint)
     run = find_run_files(checkpoint)
@@ -365,12 +381,12 @@ def download(
         validate_repo_id(repo_id)
     except HFValidationError:
         raise HubError(f"{repo_id!r} is not a Hub repo id: write it as org/name") from None
+    target = None if local_dir is None else outputs.check_folder(local_dir, flag="--dir")
     wanted = (*MODEL_FILES, *include)
     folder = fetch(repo_id, revision, cache_dir=cache_dir, token=token, files=wanted)
     read_config(folder)
-    if local_dir is None:
+    if target is None:
         return folder
-    target = Path(local_dir).expanduser()
     with staged_folder(target) as staged:
         for file in sorted(folder.rglob("*")):
             name = file.relative_to(folder).as_posix()
