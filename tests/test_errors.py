@@ -117,7 +117,7 @@ CASES = {
     "ckpt missing weights": (fit("--ckpt_path", "{root}/no-state_dict.ckpt"), ["has no weights", "--ckpt_path"]),
     "ckpt missing settings": (fit("--ckpt_path", "{root}/no-hyper_parameters.ckpt"), ["has no hyper-parameters"]),
     "ckpt missing file": (fit("--ckpt_path", "{root}/none.ckpt"), ["no checkpoint at", "none.ckpt"]),
-    "eval count": (["eval", "{ckpt}", "--count", "0"], ["--count", "at least 1", "0"]),
+    "eval count": (["eval", "{ckpt}", "--count", "0"], ["--count", "from 1 to", "0"]),
     "eval batch size": (["eval", "{ckpt}", "--batch-size", "-3"], ["--batch-size", "-3"]),
     "eval device": (["eval", "{ckpt}", "--device", "banana"], ["banana", "not a device"]),
     "eval unreachable givens": (
@@ -188,7 +188,7 @@ def test_an_unreachable_hub_is_one_clear_message(
 
 
 def test_debug_shows_the_traceback(made: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(ZooError, match="at least 1"):
+    with pytest.raises(ZooError, match="from 1 to"):
         main(["eval", str(made["ckpt"]), "--count", "0", "--debug"])
     monkeypatch.setenv("ZOO_DEBUG", "1")
     with pytest.raises(ZooError, match="9..36"):
@@ -205,3 +205,27 @@ def test_bugs_keep_their_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(download, "run", broken)
     with pytest.raises(KeyError, match="a bug"):
         main(["download", "org/name"])
+
+
+def test_a_batch_larger_than_the_training_set_is_refused_before_the_run_writes_anything(tmp_path, capsys) -> None:
+    """Found by the generated inputs: the loader refused it only after the run had made its log folder and
+    written config.yaml there."""
+    root = tmp_path / "run"
+    printed = zoo_error(
+        capsys, "fit", "-c", QUICKSTART_RECIPE, "--trainer.default_root_dir", str(root), "--data.batch_size", "100000"
+    )
+    assert "lower data.batch_size or raise data.train_count" in printed and "given as --data.batch_size" in printed
+    assert not root.exists()
+
+
+@pytest.mark.parametrize(
+    "words",
+    [["--data.batch_size", "٦٤"], ["--data.batch_size=٦٤"], ["--seed_everything=०१"], ["--seed_everything", "-3"]],
+)
+def test_fit_refuses_other_scripts_digits_and_seeds_numpy_cannot_take(words, tmp_path, capsys) -> None:
+    """Found by the generated inputs: jsonargparse read '٦٤' as 64 through int(), and a seed outside 0..2**32-1
+    reached Lightning's seed_everything, which raised a ValueError traceback."""
+    root = tmp_path / "run"
+    printed = zoo_error(capsys, "fit", "-c", QUICKSTART_RECIPE, "--trainer.default_root_dir", str(root), *words)
+    assert "ASCII digits" in printed or "seed_everything must be a whole number from 0 to 2**32 - 1" in printed
+    assert not root.exists()

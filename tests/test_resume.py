@@ -4,6 +4,7 @@ of every family is in tests/test_conformance.py)."""
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ import torch
 from tests.conftest import REPO, TINY
 from zoo import rng
 from zoo.cli import main
+from zoo.cli.lightning import newest_readable, run_checkpoints
 from zoo.data import PuzzleDataset, ResumableLoader, ResumableSampler, ShardSampler
 from zoo.tasks import get
 
@@ -122,5 +124,63 @@ def test_ckpt_path_last_without_a_checkpoint_starts_from_scratch(
             "last",
         ]
     )
-    assert "no last.ckpt" in capsys.readouterr().err
+    assert f"zoo: no checkpoint under {tmp_path}: starting from scratch" in capsys.readouterr().err
     assert list(tmp_path.rglob("last.ckpt"))
+
+
+def fit_every_step(root: Path, max_steps: int, *extra: str) -> None:
+    """A tiny quickstart run that keeps a checkpoint at every step (`every_n_train_steps: 1, save_top_k: -1`)
+    beside last.ckpt, as a run that must lose little work does."""
+    callbacks = root / "every-step.yaml"
+    if not callbacks.exists():
+        root.mkdir(parents=True, exist_ok=True)
+        callbacks.write_text(
+            "trainer:\n  callbacks:\n    - class_path: lightning.pytorch.callbacks.ModelCheckpoint\n"
+            "      init_args: {save_last: true, every_n_train_steps: 1, save_top_k: -1}\n"
+        )
+    main(
+        [
+            "fit",
+            *("-c", str(REPO / "recipes" / "quickstart.yaml"), "-c", str(callbacks)),
+            *TINY,
+            *("--model.init_args.width", "16", "--model.init_args.expansion", "1.0"),
+            *("--trainer.limit_val_batches", "0", "--trainer.max_steps", str(max_steps)),
+            *("--trainer.default_root_dir", str(root), *extra),
+        ]
+    )
+
+
+def test_ckpt_path_last_falls_back_through_the_step_checkpoints(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fit_every_step(tmp_path, 3)
+    first = tmp_path / "lightning_logs" / "version_0" / "checkpoints"
+    assert sorted(p.name for p in first.iterdir()) == [f"epoch=0-step={n}.ckpt" for n in (1, 2, 3)] + ["last.ckpt"]
+    for name in ("last.ckpt", "epoch=0-step=3.ckpt"):  # killed while writing, disk full: both cut short
+        data = (first / name).read_bytes()
+        (first / name).write_bytes(data[: len(data) // 2])
+    capsys.readouterr()
+    fit_every_step(tmp_path, 4, "--ckpt_path", "last")
+    printed = capsys.readouterr().err
+    assert f"zoo: resuming from {first / 'epoch=0-step=2.ckpt'} (newest readable; skipped damaged " in printed
+    assert str(first / "last.ckpt") in printed and str(first / "epoch=0-step=3.ckpt") in printed
+    resumed = tmp_path / "lightning_logs" / "version_1" / "checkpoints"
+    # continued from step 2 (a run from scratch would have written steps 1 and 2 again)
+    assert sorted(p.name for p in resumed.iterdir()) == ["epoch=0-step=3.ckpt", "epoch=0-step=4.ckpt", "last.ckpt"]
+
+
+def test_among_checkpoints_of_the_same_time_the_larger_step_is_newest(tmp_path: Path) -> None:
+    """Coarse file times (seconds, or an archive restored) tie: the step stored in the file decides, not the
+    name ('step=9' sorts after 'step=10') nor the order the folder lists them in."""
+    from tests.test_hub import build, write_checkpoint
+
+    folder = tmp_path / "lightning_logs" / "version_0" / "checkpoints"
+    state = torch.load(write_checkpoint(build("recursive"), folder / "last.ckpt"), weights_only=True)
+    for step in (9, 10):
+        torch.save({**state, "global_step": step}, folder / f"epoch=0-step={step}.ckpt")
+    (folder / "last.ckpt").write_bytes(b"PK\x03\x04 cut short")
+    for path in folder.iterdir():
+        os.utime(path, ns=(1_700_000_000 * 10**9, 1_700_000_000 * 10**9))
+    chosen, skipped = newest_readable(run_checkpoints(tmp_path, []))
+    assert chosen == folder / "epoch=0-step=10.ckpt"
+    assert len(skipped) == 1 and skipped[0].startswith(str(folder / "last.ckpt"))

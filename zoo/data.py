@@ -208,6 +208,19 @@ def check_settings(**settings: int) -> None:
             raise ZooError(f"data setting {name} must be {what}, got {value!r}", key=name)
 
 
+def check_training_batch(train_count: int, augment_copies: int, batch_size: int) -> None:
+    """Refuse, before a training run starts, a batch larger than the training examples asked for (the loader
+    checks again against the puzzles actually generated, which a small task may fall short of)."""
+    examples = train_count * augment_copies
+    if batch_size > examples:
+        raise ZooError(
+            f"training needs at least one full batch, but train_count {train_count} x augment_copies "
+            f"{augment_copies} gives {examples} examples for batch_size {batch_size}: lower data.batch_size or "
+            "raise data.train_count",
+            key="batch_size",
+        )
+
+
 def task_for_generation(spec: Any) -> Task:
     """The task of a spec, checked to be one whose puzzles `generate` can make; errors keyed "task.<option>"."""
     if not isinstance(spec, dict):

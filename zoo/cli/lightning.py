@@ -2,7 +2,7 @@
 
 Settings are checked once parsed and before anything is built or generated (data settings, the task,
 the accelerator); `--ckpt_path` is read safely and checked against the recipe's model before Lightning
-loads it (`last` finds the run's newest readable last.ckpt); `--init_from` loads weights before training.
+loads it (`last` finds the run's newest readable checkpoint); `--init_from` loads weights before training.
 The run's saved config.yaml keeps `${oc.env:...}` references as written, never the values they resolved to.
 """
 
@@ -25,8 +25,9 @@ from lightning.pytorch.cli import (
 )
 
 from zoo import checkpoints, compat, redact, registry
+from zoo.cli import options
 from zoo.cli.recipe import RecipeSources, set_key
-from zoo.data import TaskDataModule, check_settings, task_for_generation
+from zoo.data import TaskDataModule, check_settings, check_training_batch, task_for_generation
 from zoo.errors import DamagedFileError, ZooError
 from zoo.files import write_text
 from zoo.models import ReasoningFamily
@@ -114,18 +115,28 @@ class ZooCLI(LightningCLI):
         super().parse_arguments(parser, args)
         subcommand = self.config.get("subcommand")
         if subcommand:
-            self._check_settings(self.config[subcommand])
+            self._check_settings(self.config[subcommand], training=subcommand == "fit")
 
-    def _check_settings(self, config: Any) -> None:
+    def _check_settings(self, config: Any, training: bool) -> None:
         """Data settings, the task and the accelerator, refused before any work with the key at fault."""
         data = config.get("data")
         data = data.as_dict() if hasattr(data, "as_dict") else dict(data or {})
         try:
             task_for_generation(data.get("task"))
             check_settings(**{key: value for key, value in data.items() if key not in ("task", "cache_dir")})
+            sizes = [data.get(key) for key in ("train_count", "augment_copies", "batch_size")]
+            if training and None not in sizes:
+                check_training_batch(*sizes)
         except ZooError as error:
             raise error.under("data") from None
         self._check_pairing(config.get("model"))
+        seed = config.get("seed_everything")
+        if not isinstance(seed, bool) and isinstance(seed, int) and not 0 <= seed < 2**32:
+            raise ZooError(
+                f"seed_everything must be a whole number from 0 to 2**32 - 1 (numpy's seeds), or true for a random "
+                f"one; got {seed}",
+                key="seed_everything",
+            )
         accelerator = str(config.get("trainer", {}).get("accelerator", "auto")).lower()
         if accelerator in ("gpu", "cuda") and not torch.cuda.is_available():
             raise ZooError(
@@ -194,55 +205,79 @@ class ZooCLI(LightningCLI):
         return super().instantiate_trainer(**kwargs)
 
     def _resolve_last_checkpoint(self, config: Any) -> None:
-        """Turn `--ckpt_path last` into the newest readable last*.ckpt of the recipe's run directory.
+        """Turn `--ckpt_path last` into the newest readable checkpoint of the recipe's run directory.
 
         Lightning looks for "last" only in the checkpoint folder of the *new* run's logger version, which is
-        empty, and then quietly starts from scratch; a killed run must continue where it stopped instead. A
-        damaged newest checkpoint (a kill while writing, a full disk) is skipped, and said so.
+        empty, and then quietly starts from scratch; a killed run must continue where it stopped instead. Every
+        checkpoint of the run counts (last.ckpt and the step checkpoints `every_n_train_steps` leaves); a
+        damaged one (a kill while writing, a full disk) is skipped, and said so.
         """
         if config.get("ckpt_path") != "last":
             return
         trainer = config.get("trainer") or {}
-        folders = {Path(trainer.get("default_root_dir") or ".")}
-        for callback in trainer.get("callbacks") or []:
-            if getattr(callback, "dirpath", None):
-                folders.add(Path(callback.dirpath))
-        found = sorted(
-            (path for folder in folders for path in folder.rglob("last*.ckpt")),
-            key=lambda p: p.stat().st_mtime,
-            reverse=True,
-        )
+        root = Path(trainer.get("default_root_dir") or ".")
+        dirpaths = [Path(c.dirpath) for c in trainer.get("callbacks") or [] if getattr(c, "dirpath", None)]
+        found = run_checkpoints(root, dirpaths)
         if not found:
-            print(
-                f"zoo: no last.ckpt under {', '.join(sorted(map(str, folders)))}: starting from scratch",
-                file=sys.stderr,
-            )
+            where = ", ".join(sorted({str(folder) for folder in (root, *dirpaths)}))
+            print(f"zoo: no checkpoint under {where}: starting from scratch", file=sys.stderr)
             config["ckpt_path"] = None
             return
-        skipped = []
-        for path in found:
-            try:
-                checkpoints.read_checkpoint(path)
-            except DamagedFileError as error:
-                skipped.append(f"{path} ({str(error).split(' (', 1)[-1].split(')', 1)[0]})")
-                continue
-            note = f" (newest readable; skipped damaged {'; '.join(skipped)})" if skipped else ""
-            print(f"zoo: resuming from {path}{note}", file=sys.stderr)
-            config["ckpt_path"] = str(path)
-            return
-        raise ZooError(
-            f"every last.ckpt of this run is damaged: {'; '.join(skipped)}. Give an intact checkpoint with "
-            "--ckpt_path PATH, or remove these files to start from scratch",
-            key="ckpt_path",
-        )
+        chosen, skipped = newest_readable(found)
+        if chosen is None:
+            what = "last.ckpt" if all(path.name.startswith("last") for path in found) else "checkpoint"
+            raise ZooError(
+                f"every {what} of this run is damaged: {'; '.join(skipped)}. Give an intact checkpoint with "
+                "--ckpt_path PATH, or remove these files to start from scratch",
+                key="ckpt_path",
+            )
+        note = f" (newest readable; skipped damaged {'; '.join(skipped)})" if skipped else ""
+        print(f"zoo: resuming from {chosen}{note}", file=sys.stderr)
+        config["ckpt_path"] = str(chosen)
 
     def after_fit(self) -> None:
         """Every fit ends with a test at each budget, so its run directory holds results.json."""
         self.trainer.test(self.model, datamodule=self.datamodule, verbose=False)
 
 
+def run_checkpoints(root: Path, dirpaths: list[Path]) -> list[Path]:
+    """Every checkpoint a run may have left: the .ckpt files in the `checkpoints` folders Lightning keeps below
+    its root directory (`<root>/<logger>/version_N/checkpoints/`) and in the folders its ModelCheckpoint
+    callbacks were given (`dirpaths`), each named once."""
+    found = [*root.rglob("checkpoints/*.ckpt"), *(path for folder in dirpaths for path in folder.glob("*.ckpt"))]
+    unique = {path.resolve(): path for path in found if path.is_file()}
+    return list(unique.values())
+
+
+def newest_readable(paths: list[Path]) -> tuple[Path | None, list[str]]:
+    """The newest checkpoint of `paths` that reads whole, and the damaged ones skipped on the way ("PATH (why)").
+
+    Newest is the latest modification time: a later run in the same folder starts its step count again, so
+    the step alone cannot say which state came last. Modification times tie where the file system keeps
+    them coarsely (seconds, or two on FAT) or files were restored from an archive, so among checkpoints of
+    the same time the one at the larger global step (read from the file) wins, then last.ckpt, then the name.
+    """
+    by_time: dict[int, list[Path]] = {}
+    for path in paths:
+        by_time.setdefault(path.stat().st_mtime_ns, []).append(path)
+    skipped = []
+    for mtime in sorted(by_time, reverse=True):
+        readable = []
+        for path in sorted(by_time[mtime]):
+            try:
+                step = checkpoints.read_checkpoint(path).get("global_step")
+            except DamagedFileError as error:
+                skipped.append(f"{path} ({str(error).split(' (', 1)[-1].split(')', 1)[0]})")
+                continue
+            readable.append((step if isinstance(step, int) else -1, path.name.startswith("last"), path))
+        if readable:
+            return max(readable)[2], skipped
+    return None, skipped
+
+
 def run(words: list[str]) -> None:
     """`zoo fit|validate|test|predict ...` (words without the program name)."""
+    options.ascii_numbers(words)
     sources = RecipeSources(words)
     sources.check()
     verb = words[0] if words and words[0] in ("fit", "validate", "test", "predict") else ""

@@ -20,16 +20,18 @@ import hashlib
 import json
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 import torch
 from huggingface_hub import constants
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_model
 
+from zoo import tasks
 from zoo.checkpoints import build_family
 from zoo.errors import DamagedFileError, ZooError
 from zoo.models.base import ReasoningFamily
+from zoo.typecheck import mismatch
 
 CONFIG_NAME = constants.CONFIG_NAME  # config.json
 WEIGHTS_NAME = constants.SAFETENSORS_SINGLE_FILE  # model.safetensors
@@ -66,6 +68,8 @@ CODE = (
 )
 FORMAT_VERSION = 1
 LIBRARY_NAME = "belief-zoo"
+# config.json is a few kilobytes; a larger file is not one the zoo wrote.
+MAX_JSON_BYTES = 1 << 20
 
 
 def zoo_version() -> str:
@@ -147,36 +151,70 @@ def model_config(model: ReasoningFamily, weights_sha256: str) -> dict[str, Any]:
     }
 
 
+class _NeededEntries(TypedDict):
+    library_name: str
+    family: str
+    task: dict[str, Any]
+    hparams: dict[str, Any]
+
+
+class ConfigEntries(_NeededEntries, total=False):
+    """config.json as loading reads it: the entries it needs, and the types of the others (see the module
+    docstring). The family's own settings under "hparams" are checked against its constructor."""
+
+    zoo_version: str
+    format_version: int
+    weights: Literal["ema", "live"]
+    num_parameters: int
+    weights_sha256: str
+
+
 def read_config(folder: Path) -> dict[str, Any]:
-    """config.json of a model folder, checked to be belief-zoo's; refuses folders of pickled weights."""
+    """config.json of a model folder, checked to be belief-zoo's and well-formed (each entry of the right type,
+    the task buildable) before anything is built; refuses folders of pickled weights."""
     refuse_pickled(folder)
     path = folder / CONFIG_NAME
     if not path.is_file():
         raise HubError(
             f"{folder} is not a belief-zoo model folder (no {CONFIG_NAME}): make one with `zoo export CKPT {folder}`"
         )
-    try:
-        config = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise DamagedFileError(
-            f"{path} is damaged (not valid JSON: {error}): export or download the model again"
-        ) from None
-    if not isinstance(config, dict) or config.get("library_name") != LIBRARY_NAME or "family" not in config:
+    config = read_json(path, "export or download the model again")
+    if not isinstance(config, dict) or config.get("library_name") != LIBRARY_NAME:
         raise HubError(
             f"{path} was not written by belief-zoo (library_name is not {LIBRARY_NAME!r}): "
             "only folders made by `zoo export` (or `zoo.hub.save`) can be loaded"
         )
-    if not isinstance(config.get("format_version", 1), int) or config.get("format_version", 1) > FORMAT_VERSION:
+    problem = mismatch(config, ConfigEntries, "")
+    if problem is None and config.get("format_version", FORMAT_VERSION) < 1:
+        problem = f"format_version = {config['format_version']}, not a version (1 or more)"
+    if problem is None:
+        try:
+            tasks.get(**config["task"])
+        except ZooError as error:
+            problem = f"task{'.' + error.key if error.key else ''}: {error}"
+    if problem is not None:
+        raise DamagedFileError(f"{path} is damaged or was edited: {problem}; export or download the model again")
+    if config.get("format_version", FORMAT_VERSION) > FORMAT_VERSION:
         raise HubError(
             f"{path} uses format version {config['format_version']!r}, newer than this belief-zoo "
             f"({zoo_version()}) reads: upgrade belief-zoo"
         )
-    for key, kind in (("task", dict), ("hparams", dict)):
-        if not isinstance(config.get(key), kind):
-            raise HubError(
-                f"{path} has no valid {key!r} entry: the file was edited; export or download the model again"
-            )
     return config
+
+
+def read_json(path: Path, advice: str, max_bytes: int = MAX_JSON_BYTES) -> Any:
+    """The JSON value in `path`, a file the zoo wrote; one that is not JSON, is nested too deeply to read or
+    is larger than `max_bytes` (far more than the zoo writes) is a `DamagedFileError` naming it, with `advice`
+    (what to do)."""
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise DamagedFileError(f"{path} is damaged ({size:,} bytes, far more than the zoo writes there): {advice}")
+    try:
+        return json.loads(path.read_bytes())
+    except RecursionError:
+        raise DamagedFileError(f"{path} is damaged (JSON nested too deeply to read): {advice}") from None
+    except ValueError as error:  # not JSON, not UTF-8, or a number of more digits than Python reads
+        raise DamagedFileError(f"{path} is damaged (not valid JSON: {error}): {advice}") from None
 
 
 def refuse_pickled(folder: Path, names: list[str] | None = None) -> None:
@@ -223,7 +261,11 @@ def build_from_folder(folder: Path, map_location: str | torch.device = "cpu") ->
     config = read_config(folder)
     weights = check_weights(folder, config)
     model = build_family(
-        config["family"], config["hparams"], where=str(folder / CONFIG_NAME), shapes=weights_shapes(weights)
+        config["family"],
+        config["hparams"],
+        where=str(folder / CONFIG_NAME),
+        shapes=weights_shapes(weights),
+        section="hparams",
     )
     try:
         load_model(model.model, weights, strict=True, device=str(map_location))

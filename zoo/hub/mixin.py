@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,26 @@ from zoo.hub.layout import (
 )
 from zoo.hub.sources import fetch
 from zoo.models.base import ReasoningFamily
+
+
+def write_weights(network: torch.nn.Module, path: Path, metadata: dict[str, str]) -> None:
+    """`network`'s state dict as the safetensors file `path`, the same bytes for the same weights and metadata.
+
+    safetensors writes its metadata in hash-map order, which changes from one save to the next (and with it
+    the file's checksum); the header is written again with its keys sorted, in place (the same length).
+    """
+    save_model(network, str(path), metadata=metadata)
+    with open(path, "r+b") as handle:
+        length = struct.unpack("<Q", handle.read(8))[0]
+        header = json.loads(handle.read(length))
+        if isinstance(header.get("__metadata__"), dict):
+            header["__metadata__"] = dict(sorted(header["__metadata__"].items()))
+        ordered = {key: header[key] for key in sorted(header, key=lambda key: (key != "__metadata__", key))}
+        text = json.dumps(ordered, separators=(",", ":"), ensure_ascii=False).encode()
+        if len(text) > length:  # a bug: the same entries, reordered, take the same bytes
+            raise RuntimeError(f"the reordered header of {path} is longer than safetensors' ({len(text)} > {length})")
+        handle.seek(8)
+        handle.write(text.ljust(length, b" "))
 
 
 class HubFamily(
@@ -45,7 +66,7 @@ class HubFamily(
     def _save_pretrained(self, save_directory: Path) -> None:
         network, kind = evaluation_weights(self.model)
         weights = save_directory / WEIGHTS_NAME
-        save_model(network, str(weights), metadata={"format": "pt", "zoo_weights": kind})
+        write_weights(network, weights, metadata={"format": "pt", "zoo_weights": kind})
         config = model_config(self.model, weights_sha256=file_sha256(weights))
         (save_directory / CONFIG_NAME).write_text(json.dumps(config, indent=2) + "\n")
 

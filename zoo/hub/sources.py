@@ -5,6 +5,7 @@ The errors of huggingface_hub (not found, gated, offline, refused) become `HubEr
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from huggingface_hub.errors import (
 )
 from huggingface_hub.utils import validate_repo_id
 
+from zoo.errors import DamagedFileError
 from zoo.hub import catalog
 from zoo.hub.layout import (
     CODE,
@@ -118,9 +120,14 @@ def fetch(
 def locate(source: str | Path, revision: str | None = None, **fetch_options: Any) -> tuple[str, Path]:
     """("checkpoint", path) for a .ckpt, ("folder", path) for a model folder: local, a catalog name (its
     bundled copy, checked, or its Hub repository), or a Hub repo id. A local path wins over a catalog name,
-    which wins over a repo id (docs: zoo/hub/catalog.py)."""
+    saying so on stderr, which wins over a repo id; `catalog:NAME` is always the catalog's (docs:
+    zoo/hub/catalog.py)."""
     text = str(source)
+    if text.startswith(catalog.CATALOG_PREFIX):
+        return "folder", _catalog_folder(catalog.get(text), revision, **fetch_options)
     path = Path(text).expanduser()
+    if path.exists() and not isinstance(source, Path):
+        _note_shadowing(text)
     if path.is_dir():
         return "folder", path
     if path.is_file():
@@ -136,9 +143,7 @@ def locate(source: str | Path, revision: str | None = None, **fetch_options: Any
         raise HubError(f"{path} is not a model: give a folder made by `zoo export`, or a .ckpt written by `zoo fit`")
     entry = catalog.find(text)
     if entry is not None:
-        if entry.bundled:
-            return "folder", catalog.bundled_folder(entry)
-        return "folder", fetch(entry.hub, revision, **fetch_options)
+        return "folder", _catalog_folder(entry, revision, **fetch_options)
     known = f"the catalog holds {', '.join(catalog.entries()) or 'nothing'} (`zoo models`)"
     if looks_like_path(text):
         raise HubError(
@@ -160,3 +165,27 @@ def locate(source: str | Path, revision: str | None = None, **fetch_options: Any
         if text.split("/")[0] in ("models", "runs", "eval") or Path(text.split("/")[0]).is_dir():
             raise HubError(f"no folder or file at {text} (read as a Hub repo id instead: {error})") from error.__cause__
         raise
+
+
+def _catalog_folder(entry: catalog.CatalogEntry, revision: str | None, **fetch_options: Any) -> Path:
+    """The folder of a catalog model: its bundled copy, checked, or its Hub repository, fetched."""
+    if entry.bundled:
+        return catalog.bundled_folder(entry)
+    return fetch(entry.hub, revision, **fetch_options)
+
+
+def _note_shadowing(text: str) -> None:
+    """Say on stderr when a bare name given as a model is a local path and a catalog name too: the local
+    one is used (`./NAME` says so without a notice, `catalog:NAME` asks for the catalog's)."""
+    if looks_like_path(text):
+        return
+    try:
+        shadowed = catalog.find(text) is not None
+    except DamagedFileError:  # a damaged catalog does not stand between a user and a local folder
+        return
+    if shadowed:
+        print(
+            f"zoo: using the local {'folder' if Path(text).is_dir() else 'file'} ./{text}, not the catalog model "
+            f"of that name (write {catalog.CATALOG_PREFIX}{text} for the catalog's, ./{text} to silence this)",
+            file=sys.stderr,
+        )
