@@ -21,10 +21,10 @@ from typing import Any
 
 from benchmarks.runs import arm_list, device_slug, train
 from zoo import hub
-from zoo.bench import bench, plot
-from zoo.budget import parse_budgets
-from zoo.evaluate import evaluation_task
-from zoo.results import describe_machine
+from zoo.evaluation.bench import bench, plot
+from zoo.evaluation.budget import parse_budgets
+from zoo.evaluation.evaluate import evaluation_task
+from zoo.evaluation.results import describe_machine
 
 # setting -> (held-out puzzles, budgets, task overrides, {arm: recipe})
 SETTINGS: dict[str, tuple[int, str, dict[str, Any], dict[str, str]]] = {

@@ -15,7 +15,7 @@ import argparse
 from pathlib import Path
 
 from benchmarks.runs import arm_list, device_slug, load_study, measure, parameters, save_study, train
-from zoo.results import describe_machine
+from zoo.evaluation.results import describe_machine
 
 RECIPE = "recipes/ebt/sudoku6-energy-descent.yaml"
 REGIME = "--model.init_args.regime.init_args."

@@ -1,7 +1,7 @@
 """Before and after each fine-tuning recipe of recipes/finetune/: the catalog model it starts from, measured by
 `zoo eval` on the recipe's harder puzzles, then the fine-tuned model on the same puzzles (same task, seed and
 count, so the same held-out puzzles). Writes benchmarks/results/finetune-cpu.json, which docs/models.md
-shows (`python -m benchmarks.catalog --docs-only`).
+shows (`python -m tools.catalog --docs-only`).
 
     python -m benchmarks.finetune                          # every recipe (reuses finished runs)
     python -m benchmarks.finetune --names ebt-sudoku6-harder

@@ -16,7 +16,7 @@ import argparse
 from pathlib import Path
 
 from benchmarks.runs import arm_list, device_slug, load_study, measure, parameters, save_study, train
-from zoo.results import describe_machine
+from zoo.evaluation.results import describe_machine
 
 GRAM_NQUEENS = "recipes/gram/nqueens8-variational.yaml"
 ARMS: dict[str, tuple[str, list[str]]] = {

@@ -15,10 +15,10 @@ import yaml
 import zoo
 from tests.conftest import REPO, TINY
 from zoo import hub, registry
-from zoo.budget import Budget
 from zoo.cli import main
 from zoo.data import TaskDataModule
 from zoo.errors import ZooError
+from zoo.evaluation.budget import Budget
 from zoo.regimes import EnergyDescent
 
 DOC = REPO / "docs" / "adding-a-family.md"

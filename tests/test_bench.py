@@ -10,8 +10,8 @@ import pytest
 from tests.conftest import zoo_error
 from tests.test_hub import build, write_checkpoint
 from zoo import hub, registry
-from zoo.budget import Budget
 from zoo.cli import main
+from zoo.evaluation.budget import Budget
 
 
 @pytest.mark.parametrize("name", registry.family_names())

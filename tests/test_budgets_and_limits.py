@@ -15,12 +15,13 @@ import torch
 
 from tests.conftest import zoo_error
 from tests.test_hub import TASK, build
-from zoo import hub, resources, sizing, tasks
-from zoo.budget import MAX_SAMPLES, MAX_STEPS, Budget, budgets_setting, parse_budgets
+from zoo import hub, tasks
 from zoo.cli import main, options
 from zoo.errors import ZooError
+from zoo.evaluation import resources, sizing
+from zoo.evaluation.budget import MAX_SAMPLES, MAX_STEPS, Budget, budgets_setting, parse_budgets
+from zoo.evaluation.resources import Available
 from zoo.models import RecursiveReasoner
-from zoo.resources import Available
 
 GIB = 2**30
 

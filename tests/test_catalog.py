@@ -176,8 +176,8 @@ def test_every_shipped_model_is_small_and_names_a_hub_repo() -> None:
 
 @pytest.mark.parametrize("entry", SHIPPED, ids=[entry.name for entry in SHIPPED])
 def test_a_shipped_model_reproduces_its_catalog_figure(entry) -> None:
-    from zoo.budget import parse_budgets
-    from zoo.evaluate import evaluate
+    from zoo.evaluation.budget import parse_budgets
+    from zoo.evaluation.evaluate import evaluate
 
     check = entry.evaluation["check"]
     model = zoo.load(entry.name)

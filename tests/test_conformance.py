@@ -23,10 +23,10 @@ import yaml
 import zoo
 from tests.conftest import RECIPES, REPO, TINY
 from zoo import hub, registry
-from zoo.budget import Budget
 from zoo.cli import main
 from zoo.data import TaskDataModule
 from zoo.errors import ZooError
+from zoo.evaluation.budget import Budget
 from zoo.models import ReasoningFamily
 from zoo.models.thought import keep_givens
 from zoo.regimes import missing_capabilities
@@ -260,9 +260,9 @@ def test_a_killed_run_resumes_to_the_same_weights(name: str, tmp_path: Path) -> 
 
 
 def test_the_readme_table_of_families_and_regimes_comes_from_the_code() -> None:
-    from zoo import pairings
+    from tools import pairings
 
     readme = (REPO / "README.md").read_text()
     assert pairings.replace_block(readme, pairings.table(REPO / "recipes")) == readme, (
-        "README.md's family x regime table is stale: run `python -m zoo.pairings --write README.md`"
+        "README.md's family x regime table is stale: run `python -m tools.pairings --write README.md`"
     )

@@ -10,10 +10,10 @@ import pytest
 
 from tests.conftest import zoo_error
 from tests.test_hub import build, write_checkpoint
-from zoo import evaluate, sizing
-from zoo.budget import Budget
 from zoo.cli import main
-from zoo.resources import Available
+from zoo.evaluation import evaluate, sizing
+from zoo.evaluation.budget import Budget
+from zoo.evaluation.resources import Available
 
 
 @pytest.fixture

@@ -36,13 +36,13 @@ from tests.conftest import zoo_error
 from zoo import hub, registry
 from zoo.cli import main
 from zoo.errors import ZooError
+from zoo.evaluation.results import write_results
 from zoo.hub import publish
 from zoo.models import (
     EnergyTransformer,
     ReasoningFamily,
     RecursiveReasoner,
 )
-from zoo.results import write_results
 
 TASK = {"name": "sudoku", "size": 4, "givens": 8}
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from zoo import tasks
-from zoo.metrics import CellAccuracy, ExactMatchPerBudget
+from zoo.evaluation.metrics import CellAccuracy, ExactMatchPerBudget
 
 TASK = tasks.get("sudoku", size=4, givens=6, unique=False)
 GRID_A = np.array([[1, 2, 3, 4], [3, 4, 1, 2], [2, 1, 4, 3], [4, 3, 2, 1]])

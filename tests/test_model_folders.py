@@ -13,10 +13,11 @@ from huggingface_hub import constants
 
 from tests.conftest import zoo_error
 from tests.test_hub import build, cache_repo, write_checkpoint
-from zoo import files, hub
+from zoo import hub
 from zoo.cli import main
+from zoo.evaluation.results import write_results
 from zoo.hub import mixin
-from zoo.results import write_results
+from zoo.io import files
 
 
 def snapshot(folder: Path) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""The output rule of every verb that writes (`zoo.outputs`): nothing a user has is replaced without --force, the
+"""The output rule of every verb that writes (`zoo.io.outputs`): nothing a user has is replaced without --force, the
 input is never the output, devices and system folders are refused, links are written through, `~` is expanded,
 and each refusal is one line, exit status 2, before any work, with nothing written."""
 
@@ -201,7 +201,7 @@ def test_export_force_keeps_the_results_of_other_models_under_eval(tmp_path, cap
 
 STAGING = """
 import os, signal, sys, time
-from zoo.files import staged_folder
+from zoo.io.files import staged_folder
 with staged_folder(sys.argv[1]) as staged:
     (staged / "config.json").write_text("{}")
     print(staged, flush=True)

@@ -27,8 +27,8 @@ from torch.nn.modules import module as nn_module
 
 from zoo import registry, tasks
 from zoo.errors import DamagedFileError, ZooError
+from zoo.io.typecheck import mismatch, shown, type_hints
 from zoo.models.base import ReasoningFamily
-from zoo.typecheck import mismatch, shown, type_hints
 
 Shapes = Mapping[str, tuple[int, ...]]
 # What the skeleton may register beyond the file's tensor count (containers, activations, EMA bookkeeping).

@@ -24,9 +24,10 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
-from zoo import progress, tasks
+from zoo import tasks
 from zoo.errors import DamagedFileError, ZooError
-from zoo.files import partial_path
+from zoo.io import progress
+from zoo.io.files import partial_path
 from zoo.tasks import Task
 
 SPLITS = ("train", "val", "test")

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from triton_kernels import INTERPRETER, use_backend
-from zoo.budget import Budget
 from zoo.data import TaskDataModule
+from zoo.evaluation.budget import Budget
 from zoo.models import EnergyTransformer
 from zoo.regimes import EnergyDescent, TruncatedEnergyDescent
 

@@ -9,9 +9,9 @@ import torch
 
 from triton_kernels import gaussian_latent
 from zoo import tasks
-from zoo.budget import Budget
 from zoo.data import TaskDataModule
-from zoo.metrics import SolutionCoverage
+from zoo.evaluation.budget import Budget
+from zoo.evaluation.metrics import SolutionCoverage
 from zoo.models import GenerativeRecursiveReasoner, RecursiveReasoner
 from zoo.regimes import DeepSupervision, EnergyDescent, VariationalRecursion
 
@@ -149,7 +149,7 @@ def test_deterministic_family_samples_are_copies() -> None:
 
 def test_evaluation_of_a_sampling_family_is_seeded() -> None:
     """`zoo eval` once drew samples from an unseeded generator: the same model gave different numbers."""
-    from zoo.evaluate import evaluate
+    from zoo.evaluation.evaluate import evaluate
 
     model = noisy(build())
     budgets = [Budget(2, 1), Budget(2, 4)]

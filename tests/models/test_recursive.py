@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from zoo.budget import Budget, parse_budgets
+from zoo.evaluation.budget import Budget, parse_budgets
 from zoo.models import RecursiveReasoner
 from zoo.regimes import DeepSupervision
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from zoo import compat, hub, outputs, sizing
-from zoo.bench import BENCH_FILES, bench, claimed_bench, markdown, write
+from zoo import compat, hub
 from zoo.cli import options
 from zoo.cli.report import ArgumentParser
 from zoo.errors import ZooError
-from zoo.evaluate import evaluation_task, parse_task_overrides
+from zoo.evaluation import sizing
+from zoo.evaluation.bench import BENCH_FILES, bench, claimed_bench, markdown, write
+from zoo.evaluation.evaluate import evaluation_task, parse_task_overrides
+from zoo.io import outputs
 
 
 def run(words: list[str]) -> None:

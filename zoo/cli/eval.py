@@ -10,13 +10,15 @@ import sys
 import time
 from pathlib import Path
 
-from zoo import hub, outputs, registry, sizing
+from zoo import hub, registry
 from zoo.cli import options
 from zoo.cli.report import ArgumentParser
 from zoo.errors import ZooError
-from zoo.evaluate import evaluate, evaluation_task, parse_task_overrides
+from zoo.evaluation import sizing
+from zoo.evaluation.evaluate import evaluate, evaluation_task, parse_task_overrides
+from zoo.evaluation.results import PLOT_FILE, RESULTS_FILE, claimed_results, describe_machine, write_results
 from zoo.hub import catalog
-from zoo.results import PLOT_FILE, RESULTS_FILE, claimed_results, describe_machine, write_results
+from zoo.io import outputs
 
 
 def default_out(model: str) -> Path:

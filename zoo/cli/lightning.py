@@ -24,15 +24,16 @@ from lightning.pytorch.cli import (
     SaveConfigCallback,
 )
 
-from zoo import checkpoints, compat, redact, registry
+from zoo import checkpoints, compat, registry
 from zoo.cli import options
 from zoo.cli.recipe import RecipeSources, set_key
 from zoo.data import TaskDataModule, check_settings, check_training_batch, task_for_generation
 from zoo.errors import DamagedFileError, ZooError
-from zoo.files import write_text
+from zoo.evaluation.results import PredictionsWriter, ResultsWriter
+from zoo.io import redact
+from zoo.io.files import write_text
 from zoo.models import ReasoningFamily
 from zoo.regimes import Regime, check_pairing
-from zoo.results import PredictionsWriter, ResultsWriter
 
 # A family's `regime` argument takes any registered Regime subclass, named by class_path in recipes.
 set_parsing_settings(subclasses_enabled=[Regime])

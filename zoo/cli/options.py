@@ -10,8 +10,8 @@ import re
 
 import torch
 
-from zoo.budget import Budget, parse_budgets
 from zoo.errors import ZooError
+from zoo.evaluation.budget import Budget, parse_budgets
 
 # One past the largest signed 64-bit integer. Seeds reach torch.manual_seed (up to 2**64 - 1), numpy's
 # SeedSequence (any size) and results.json; below 2**63 every one of them, and any tool reading results, holds it.

@@ -17,7 +17,7 @@ import yaml
 
 from zoo import registry
 from zoo.errors import ZooError
-from zoo.redact import ENV_REFERENCE
+from zoo.io.redact import ENV_REFERENCE
 
 EXAMPLE = "see recipes/quickstart.yaml"
 

@@ -19,11 +19,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from zoo import hub, outputs, progress, sizing
-from zoo.budget import Budget
+from zoo import hub
 from zoo.cli import options
 from zoo.cli.report import ArgumentParser
 from zoo.errors import ZooError
+from zoo.evaluation import sizing
+from zoo.evaluation.budget import Budget
+from zoo.io import outputs, progress
 from zoo.models.base import ReasoningFamily
 from zoo.tasks import Task
 from zoo.tasks.base import SOLVED, STATUSES

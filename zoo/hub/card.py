@@ -12,7 +12,8 @@ import yaml
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
 from zoo import registry
-from zoo.budget import parse_budgets
+from zoo.evaluation.budget import parse_budgets
+from zoo.evaluation.results import format_table
 from zoo.hub.layout import (
     CONFIG_NAME,
     LIBRARY_NAME,
@@ -25,7 +26,6 @@ from zoo.hub.layout import (
 )
 from zoo.hub.sources import looks_like_path
 from zoo.models.base import ReasoningFamily
-from zoo.results import format_table
 
 
 def _kebab(name: str) -> str:

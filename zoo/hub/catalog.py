@@ -29,7 +29,7 @@ from typing import Any, TypedDict
 from zoo import registry, tasks
 from zoo.errors import DamagedFileError, ZooError
 from zoo.hub.layout import CONFIG_NAME, WEIGHTS_NAME, HubError, file_sha256, read_json
-from zoo.typecheck import mismatch, type_hints
+from zoo.io.typecheck import mismatch, type_hints
 
 CATALOG_FILE = Path(__file__).resolve().parent / "catalog.json"
 BUNDLED_DIR = CATALOG_FILE.parent / "bundled"

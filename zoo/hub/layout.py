@@ -30,8 +30,8 @@ from safetensors.torch import load_model
 from zoo import tasks
 from zoo.checkpoints import build_family
 from zoo.errors import DamagedFileError, ZooError
+from zoo.io.typecheck import mismatch
 from zoo.models.base import ReasoningFamily
-from zoo.typecheck import mismatch
 
 CONFIG_NAME = constants.CONFIG_NAME  # config.json
 WEIGHTS_NAME = constants.SAFETENSORS_SINGLE_FILE  # model.safetensors

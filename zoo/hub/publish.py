@@ -1,12 +1,12 @@
 """Writing model folders (save, export, download --dir) and pushing them, without losing what a user has.
 
-A model folder is built in full in a staged folder beside its target, then moved in (`zoo.files`), so a
+A model folder is built in full in a staged folder beside its target, then moved in (`zoo.io.files`), so a
 failure part-way leaves the target as it was. Into a folder that is not empty, the zoo writes only when
 that folder holds an export of the *same* model (the same weights): a user's edited card is then kept.
 Another model's export, or files the zoo did not write, need `force`; with it, every file of the old
 model (card, results, plot, and its `zoo eval` results in eval/) goes, and files the zoo does not own stay,
 results of other models under eval/ (`zoo eval NAME` run in the folder) included. The target itself is
-checked under the output rule of `zoo.outputs` (no devices or system folders, `~` expanded) before any work.
+checked under the output rule of `zoo.io.outputs` (no devices or system folders, `~` expanded) before any work.
 """
 
 from __future__ import annotations
@@ -28,10 +28,9 @@ from huggingface_hub.errors import (
 from huggingface_hub.utils import validate_repo_id
 from safetensors import SafetensorError
 
-from zoo import compat, outputs, redact
+from zoo import compat
 from zoo.checkpoints import load_checkpoint
 from zoo.errors import ZooError
-from zoo.files import commit_folder, staged_folder
 from zoo.hub.card import card_for_hub, describe_task
 from zoo.hub.layout import (
     CARD_NAME,
@@ -54,6 +53,8 @@ from zoo.hub.layout import (
 from zoo.hub.loading import load
 from zoo.hub.mixin import HubFamily
 from zoo.hub.sources import fetch
+from zoo.io import outputs, redact
+from zoo.io.files import commit_folder, staged_folder
 from zoo.models.base import ReasoningFamily
 
 # What `zoo eval FOLDER` writes into FOLDER/eval: the model's own results, which go with the model. Anything
@@ -171,7 +172,7 @@ def write_model(
             if plot is not None and Path(plot).is_file():
                 shutil.copyfile(plot, staged / PLOT_NAME)
             else:
-                from zoo.results import plot_budget_curve
+                from zoo.evaluation.results import plot_budget_curve
 
                 title = f"{type(model).__name__} on {model.task.spec()}"
                 plot_budget_curve(results["exact_match"], staged / PLOT_NAME, title)

@@ -24,9 +24,10 @@ import torch
 from torch import Tensor, nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from zoo import sizing, tasks
-from zoo.budget import Budget, budgets_setting
-from zoo.metrics import CellAccuracy, ExactMatchPerBudget
+from zoo import tasks
+from zoo.evaluation import sizing
+from zoo.evaluation.budget import Budget, budgets_setting
+from zoo.evaluation.metrics import CellAccuracy, ExactMatchPerBudget
 from zoo.models.thought import Exploration, Thought, pick
 from zoo.models.training import TrainingMixin, TrainingSettings
 from zoo.nn import ReasoningNet

@@ -22,8 +22,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from triton_kernels import langevin_step, noisy_softmax, simplex_descent
-from zoo.budget import Budget
 from zoo.errors import ZooError
+from zoo.evaluation.budget import Budget
 from zoo.models.base import ReasoningFamily
 from zoo.models.thought import Exploration
 from zoo.models.training import TrainingSettings

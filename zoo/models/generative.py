@@ -17,9 +17,9 @@ import torch
 from torch import Tensor, nn
 
 from triton_kernels import gaussian_latent
-from zoo.budget import Budget
 from zoo.errors import ZooError
-from zoo.metrics import verified
+from zoo.evaluation.budget import Budget
+from zoo.evaluation.metrics import verified
 from zoo.models.recursive import RecursiveNet, RecursiveReasoner, State, SupervisionStep
 from zoo.models.thought import Exploration, answer_logits
 from zoo.models.training import TrainingSettings

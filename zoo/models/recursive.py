@@ -14,8 +14,8 @@ from typing import Any, ClassVar, Literal
 import torch
 from torch import Tensor, nn
 
-from zoo.budget import Budget
 from zoo.errors import ZooError
+from zoo.evaluation.budget import Budget
 from zoo.models.base import ReasoningFamily
 from zoo.models.thought import Exploration, answer_logits
 from zoo.models.training import TrainingSettings

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from zoo.errors import ZooError
-from zoo.metrics import verified
+from zoo.evaluation.metrics import verified
 from zoo.regimes.deep_supervision import Carry, DeepSupervision
 from zoo.registry import register_regime
 

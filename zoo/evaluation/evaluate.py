@@ -1,6 +1,6 @@
 """Verified exact match at each inference budget on held-out puzzles (what `zoo eval` measures).
 
-Long evaluations show a progress bar; `zoo.sizing` refuses, before one starts, budgets and batches that would
+Long evaluations show a progress bar; `zoo.evaluation.sizing` refuses, before one starts, budgets and batches that would
 not fit in the memory this process may use.
 """
 
@@ -11,11 +11,12 @@ from typing import Any
 
 import torch
 
-from zoo import compat, progress, tasks
-from zoo.budget import Budget
+from zoo import compat, tasks
 from zoo.data import TaskDataModule
 from zoo.errors import ZooError
-from zoo.metrics import ExactMatchPerBudget, SolutionCoverage
+from zoo.evaluation.budget import Budget
+from zoo.evaluation.metrics import ExactMatchPerBudget, SolutionCoverage
+from zoo.io import progress
 from zoo.models import ReasoningFamily
 
 # Puzzle-steps (puzzles x steps x samples) from which an evaluation shows progress even without a terminal.

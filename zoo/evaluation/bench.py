@@ -16,13 +16,14 @@ from typing import Any
 
 import torch
 
-from zoo import outputs, tasks
-from zoo.budget import Budget
+from zoo import tasks
 from zoo.data import TaskDataModule
-from zoo.evaluate import evaluate
+from zoo.evaluation.budget import Budget
+from zoo.evaluation.evaluate import evaluate
+from zoo.evaluation.results import describe_machine
+from zoo.evaluation.sizing import default_budgets
+from zoo.io import outputs
 from zoo.models import ReasoningFamily
-from zoo.results import describe_machine
-from zoo.sizing import default_budgets
 
 
 @torch.no_grad()

@@ -1,6 +1,6 @@
 """Short runs of every GPU-scale recipe on CUDA, counting the fused-kernel launches each family makes.
 
-    python -m benchmarks.gpu_check --out /tmp/gpu-check       # on a machine with a CUDA GPU
+    python -m tools.gpu_check --out /tmp/gpu-check       # on a machine with a CUDA GPU
 
 For each recipe named ``*-gpu.yaml`` (and TRM's 9×9 Sudoku recipe) the check trains a few hundred
 steps on a small generated split, tests on a small test split at every budget of the recipe, and
@@ -90,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> dict:
     args = build_parser().parse_args(argv)
     if not torch.cuda.is_available():
-        raise SystemExit("benchmarks.gpu_check needs a CUDA device")
+        raise SystemExit("tools.gpu_check needs a CUDA device")
 
     from zoo.cli import main as zoo
 

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from zoo.budget import Budget
 from zoo.errors import ZooError
-from zoo.resources import available_memory
+from zoo.evaluation.budget import Budget
+from zoo.evaluation.resources import available_memory
 
 if TYPE_CHECKING:
     from torch import Tensor

@@ -9,7 +9,7 @@
 - an input is never an output (symlinks and hard links to it included);
 - an existing file, or another run's results in a folder, is replaced only with `--force`;
 - a symlink is written through to its target (the link stays), and a replaced file keeps its mode;
-- a file is written whole or not at all (`zoo.files`).
+- a file is written whole or not at all (`zoo.io.files`).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import stat
 from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
-from zoo import files
 from zoo.errors import ZooError
+from zoo.io import files
 
 SYSTEM_FOLDERS = (Path("/proc"), Path("/sys"), Path("/dev"))
 
@@ -134,7 +134,7 @@ def check_folder(
 
     `names`: the files the verb writes into it, each checked as a file output. `claimed(folder)` describes
     another run whose results the verb would replace there (None where they are the same run's), which
-    needs `force`. The folder and missing ones on its way are made by the writer (`write_file`, `zoo.files`).
+    needs `force`. The folder and missing ones on its way are made by the writer (`write_file`, `zoo.io.files`).
     """
     shown = os.fspath(path)
     resolved = _resolved(expand(path, flag), shown, flag)

@@ -3,7 +3,7 @@
 # in fp32 and bf16, and a short run of each GPU-scale recipe with its fused-kernel launches counted.
 # Logs and JSON go to $OUT (default /tmp/gpu-check). Each part has its own time cap so one hang cannot
 # eat the session's GPU time.
-#   bash benchmarks/gpu_check.sh
+#   bash tools/gpu_check.sh
 set -u
 OUT=${OUT:-/tmp/gpu-check}
 mkdir -p "$OUT"
@@ -20,6 +20,6 @@ part env 20 bash -c 'nvidia-smi; python3 -c "import torch, triton, lightning; pr
 part gpu-tests 110 python3 -m pytest tests/triton_kernels -m gpu -q -p no:cacheprovider
 part kernels-fp32 100 python3 -m benchmarks.kernels --out "$OUT/kernels-fp32.json"
 part kernels-bf16 50 python3 -m benchmarks.kernels --dtype bfloat16 --no-compile --out "$OUT/kernels-bf16.json"
-part recipes 270 python3 -m benchmarks.gpu_check --out "$OUT" --max-seconds 50
+part recipes 270 python3 -m tools.gpu_check --out "$OUT" --max-seconds 50
 rm -rf "$OUT/runs"
 grep "^=== .*exit" "$LOG"

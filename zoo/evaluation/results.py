@@ -14,8 +14,8 @@ from typing import Any
 import lightning as L
 import torch
 
-from zoo import outputs
-from zoo.budget import parse_budgets
+from zoo.evaluation.budget import parse_budgets
+from zoo.io import outputs
 
 RESULTS_FILE = "results.json"
 PLOT_FILE = "budget_curve.png"
@@ -153,7 +153,7 @@ class PredictionsWriter(L.Callback):
     """`zoo predict` writes what it predicted: one line per puzzle, `PUZZLE<TAB>ANSWER<TAB>verified|wrong`, both
     in the task's text form, to `path` (default: predictions.txt in the run directory; with several processes
     each writes its own shard, predictions.rankN.txt). A `path` that exists is replaced only with `force`; it is
-    checked under the output rule of `zoo.outputs` before any puzzle is thought about."""
+    checked under the output rule of `zoo.io.outputs` before any puzzle is thought about."""
 
     def __init__(self, path: str | None = None, force: bool = False) -> None:
         self.path = path

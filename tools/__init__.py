@@ -1,0 +1,1 @@
+"""Builders that are not measurements: the catalog, the GPU check, the README's generated tables."""

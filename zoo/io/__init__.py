@@ -1,0 +1,1 @@
+"""Files in and out: whole-or-nothing writes, the output rule, settings checks, redaction and progress."""
