@@ -7,7 +7,7 @@ For every op, forward and forward+backward, three variants run in the same proce
 
 * ``triton``  — the public op with ``ZOO_KERNELS=triton`` (on CPU only when the Triton interpreter is
   active, i.e. ``TRITON_INTERPRET=1`` was set before start; interpreter timings say nothing about GPUs);
-* ``eager``   — the op's math in plain PyTorch, noise from ``torch.randn_like``;
+* ``eager``   — the op's reference math (``triton_kernels.reference.<op>``), noise from ``torch.randn_like``;
 * ``compile`` — ``torch.compile`` of that same function (``randn_like`` lets Inductor fuse its RNG).
 
 GB/s counts the bytes an ideal fused kernel must move (each input read once, each output written once;
@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import statistics
 import sys
 import time
@@ -33,50 +32,24 @@ from pathlib import Path
 import torch
 
 import triton_kernels as tk
+from benchmarks.machine import default_device, device_name, device_slug
 from triton_kernels import _dispatch
+from triton_kernels.reference.gaussian_latent import gaussian_latent_math
+from triton_kernels.reference.langevin import langevin_step_math
+from triton_kernels.reference.noisy_softmax import noisy_softmax_math
+from triton_kernels.reference.simplex_descent import simplex_descent_math
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
 # ----------------------------------------------------------------------------------------------------
-# baselines: the references' math with torch.randn_like noise (so torch.compile can fuse it)
+# baselines: the references' math (triton_kernels.reference) with torch.randn_like noise, which
+# torch.compile can fuse (the references' seeded torch.Generator would not be)
 
 
-def eager_langevin(y, g, a, sigma, clip):
-    gc = g.clamp(-clip, clip) if clip is not None else g
-    out = y.float() - a.unsqueeze(-1) * gc.float()
-    if sigma > 0:
-        out = out + sigma * torch.randn_like(out)
-    return out.to(y.dtype)
-
-
-def eager_noisy_softmax(x, sigma):
-    z = x.float()
-    if sigma > 0:
-        z = z + sigma * torch.randn_like(z)
-    return torch.softmax(z, -1).to(x.dtype)
-
-
-def eager_simplex(logits, probs, grad, a, clip):
-    p, g = probs.float(), grad.float()
-    v = p * (g - (p * g).sum(-1, keepdim=True))
-    if clip is not None:
-        v = v.clamp(-clip, clip)
-    return (logits.float() - a.unsqueeze(-1) * v).to(logits.dtype)
-
-
-def eager_gaussian(mq, lq, mp, lp, balance):
-    mq32, lq32, mp32, lp32 = mq.float(), lq.float(), mp.float(), lp.float()
-    z = mq32 + (0.5 * lq32).exp() * torch.randn_like(mq32)
-
-    def kl(mq, lq, mp, lp):
-        d = mq - mp
-        return 0.5 * (lp - lq + (lq.exp() + d * d) * (-lp).exp() - 1.0).sum(-1)
-
-    k = balance * kl(mq32.detach(), lq32.detach(), mp32, lp32) + (1 - balance) * kl(
-        mq32, lq32, mp32.detach(), lp32.detach()
-    )
-    return z.to(mq.dtype), k.to(mq.dtype)
+def randn_like_f32(x: torch.Tensor, sigma: float) -> torch.Tensor | None:
+    """Float32 ε shaped like ``x`` from ``torch.randn_like``, or ``None`` (no noise term) when ``sigma`` is 0."""
+    return torch.randn_like(x, dtype=torch.float32) if sigma > 0 else None
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -134,7 +107,7 @@ def cases(quick: bool, device: torch.device) -> list[Case]:
             lang_inputs,
             3,
             triton=lambda y, g, a: tk.langevin_step(y, g, a, sigma),
-            eager=lambda y, g, a: eager_langevin(y, g, a, sigma, None),
+            eager=lambda y, g, a: langevin_step_math(y, g, a, sigma, None, randn_like_f32(y, sigma)),
             fwd_arrays=3,
             bwd_arrays=3,  # bwd: read dout, g; write dg (dy is dout itself)
         ),
@@ -145,7 +118,7 @@ def cases(quick: bool, device: torch.device) -> list[Case]:
             soft_inputs,
             1,
             triton=lambda x: tk.noisy_softmax(x, 0.0),
-            eager=lambda x: eager_noisy_softmax(x, 0.0),
+            eager=lambda x: noisy_softmax_math(x, 0.0, None),
             fwd_arrays=2,
             bwd_arrays=3,
             deterministic=True,
@@ -157,7 +130,7 @@ def cases(quick: bool, device: torch.device) -> list[Case]:
             soft_inputs,
             1,
             triton=lambda x: tk.noisy_softmax(x, sigma),
-            eager=lambda x: eager_noisy_softmax(x, sigma),
+            eager=lambda x: noisy_softmax_math(x, sigma, randn_like_f32(x, sigma)),
             fwd_arrays=2,
             bwd_arrays=3,
         ),
@@ -168,7 +141,7 @@ def cases(quick: bool, device: torch.device) -> list[Case]:
             simplex_inputs,
             4,
             triton=lambda l, p, g, a: tk.simplex_descent(l, p, g, a, clip=0.01),
-            eager=lambda l, p, g, a: eager_simplex(l, p, g, a, 0.01),
+            eager=lambda l, p, g, a: simplex_descent_math(l, p, g, a, 0.01, 0.0, None),
             fwd_arrays=4,
             bwd_arrays=5,
             deterministic=True,  # bwd: read dout, p, g; write dp, dg
@@ -180,7 +153,9 @@ def cases(quick: bool, device: torch.device) -> list[Case]:
             gauss_inputs,
             4,
             triton=lambda mq, lq, mp, lp: tk.gaussian_latent(mq, lq, mp, lp, balance=0.8),
-            eager=lambda mq, lq, mp, lp: eager_gaussian(mq, lq, mp, lp, 0.8),
+            eager=lambda mq, lq, mp, lp: gaussian_latent_math(
+                mq, lq, mp, lp, 0.8, torch.randn_like(mq, dtype=torch.float32)
+            ),
             fwd_arrays=5,
             bwd_arrays=9,  # fwd: 4 reads + z; bwd: dz, μq, lvq, μp, lvp in, 4 grads out
         ),
@@ -254,14 +229,9 @@ def max_error(a, b) -> float:
 # main
 
 
-def device_slug(device: torch.device) -> str:
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
-    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-
-
 def machine_info(device: torch.device) -> dict:
     info = {
-        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
+        "device": device_name(device),
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
         "cpu_count": os.cpu_count(),
@@ -290,7 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> dict:
     args = build_parser().parse_args(argv)
 
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = default_device()
     dtype = getattr(torch, args.dtype)
     budget = 0.05 if args.quick else 0.5
     run_triton = _dispatch.HAS_TRITON and (

@@ -7,15 +7,19 @@ Ops (shapes ``[..., D]``, reductions over the last dimension):
 * :func:`simplex_descent` — ``logits − α·clamp(p ⊙ (g − ⟨p, g⟩), −c, c)``
 * :func:`gaussian_latent` — ``z = μ_q + exp(½·logvar_q)·ε`` and per-row ``KL(q‖p)``
 
-Dispatch: CUDA tensors → Triton, anything else → the ``*_reference`` function; ``ZOO_KERNELS=triton`` /
-``ZOO_KERNELS=torch`` (or :func:`use_backend`) force one side. See ``docs/kernels.md``.
+Dispatch: CUDA tensors → Triton, anything else → the ``*_reference`` function (``triton_kernels.reference``);
+``ZOO_KERNELS=triton`` / ``ZOO_KERNELS=torch`` (or :func:`use_backend`) force one side. See ``docs/kernels.md``.
 """
 
 from ._dispatch import INTERPRETER, current_mode, triton_status, use_backend
-from .gaussian_latent import gaussian_latent, gaussian_latent_reference
-from .langevin import langevin_step, langevin_step_reference
-from .noisy_softmax import noisy_softmax, noisy_softmax_reference
-from .simplex_descent import simplex_descent, simplex_descent_reference
+from .gaussian_latent import gaussian_latent
+from .langevin import langevin_step
+from .noisy_softmax import noisy_softmax
+from .reference.gaussian_latent import gaussian_latent_reference
+from .reference.langevin import langevin_step_reference
+from .reference.noisy_softmax import noisy_softmax_reference
+from .reference.simplex_descent import simplex_descent_reference
+from .simplex_descent import simplex_descent
 
 __all__ = [
     "INTERPRETER",

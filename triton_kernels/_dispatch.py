@@ -16,8 +16,8 @@ to the current thread / task). The Triton path accepts float32, bfloat16 and flo
 reductions in float32) and raises a ``TypeError`` for anything else; the reference also takes float64.
 
 This package never imports ``zoo``, and imports without ``triton`` installed (then only the reference
-path works). Argument checks live in ``_checks``, launch helpers in ``_launch``, reference helpers in
-``_reference``.
+path works). Argument checks live in ``_checks``, launch helpers in ``_launch``, the device functions the
+kernels share in ``_jit_helpers``, and the references in ``reference``.
 """
 
 from __future__ import annotations

@@ -104,13 +104,36 @@ def require_triton() -> None:
         raise RuntimeError(f"triton cannot be imported ({_dispatch.TRITON_IMPORT_ERROR}).")
 
 
+def jit_for_mode(fn: Callable, do_not_specialize: Sequence[str] = ()) -> Callable:
+    """``fn`` as a Triton function of the mode this process imported ``triton`` in (``_dispatch.INTERPRETER``).
+
+    ``triton.jit`` instead picks the mode from ``TRITON_INTERPRET`` at decoration time, which can differ from
+    the mode of ``triton.language`` (fixed at its import). A compiled kernel cannot call an interpreted
+    device function nor the reverse, so kernels and their helpers are all built here, for one mode.
+    """
+    require_triton()
+    if _dispatch.INTERPRETER:
+        from triton.runtime.interpreter import InterpretedFunction
+
+        return InterpretedFunction(fn)
+    from triton.runtime.jit import JITFunction
+
+    return JITFunction(fn, do_not_specialize=list(do_not_specialize))
+
+
+def jit_helper(fn: Callable) -> Callable:
+    """Decorator for a device function the kernels call: :func:`jit_for_mode` at import, or ``fn``
+    unchanged without Triton (then no kernel is ever launched)."""
+    return jit_for_mode(fn) if _dispatch.HAS_TRITON else fn
+
+
 class Kernel:
     """A Triton kernel built on first launch in this process's mode.
 
-    Compiled mode: ``triton.jit`` (+ ``triton.autotune`` over ``configs()`` keyed on ``key``).
+    Compiled mode: :func:`jit_for_mode` (+ ``triton.autotune`` over ``configs()`` keyed on ``key``).
     Interpreter mode: the interpreted function with the fixed meta-parameters of ``interp``, since the
-    autotuner's timing needs a GPU. ``fn`` must not call other user ``@jit`` functions (a helper would be
-    built for one mode only), only ``triton.language``.
+    autotuner's timing needs a GPU. ``fn`` may call ``triton.language`` and device functions made by
+    :func:`jit_helper` (``_jit_helpers``).
     """
 
     def __init__(
@@ -132,12 +155,9 @@ class Kernel:
         self._built = None
 
     def _build(self):
-        require_triton()
+        built = jit_for_mode(self.fn, do_not_specialize=self.do_not_specialize)
         if _dispatch.INTERPRETER:
-            from triton.runtime.interpreter import InterpretedFunction
-
-            return InterpretedFunction(self.fn)
-        built = _dispatch.triton.jit(self.fn, do_not_specialize=self.do_not_specialize)
+            return built
         if self.configs is not None:
             prune = {"early_config_prune": self.prune} if self.prune is not None else None
             built = _dispatch.triton.autotune(configs=self.configs(), key=self.key, prune_configs_by=prune)(built)

@@ -4,8 +4,8 @@ GRAM's stochastic transition: sample ``h = u + ε`` from a diagonal Gaussian (po
 prior p at inference) and the per-row ``KL(q‖p)`` summed over the last dimension, in one pass. The
 backward regenerates ε from the seed (it is never stored): ∂z/∂logvar_q = ½·exp(½·logvar_q)·ε.
 
-ε: element ``(r, c)`` takes component ``c % 4`` of ``tl.randn4x(seed, r·⌈D/4⌉ + c // 4)``; the reference
-uses ``torch.randn`` from a generator seeded with ``seed`` instead.
+ε is the Philox stream every op shares (``_jit_helpers``); the reference uses ``torch.randn`` from a
+generator seeded with ``seed`` instead.
 
 KL per element, with ``p = N(μ_p, exp(logvar_p))`` (``μ_p = 0``, ``logvar_p = 0`` when omitted)::
 
@@ -20,10 +20,12 @@ from __future__ import annotations
 import torch
 from torch.autograd.function import once_differentiable
 
-from . import _checks, _dispatch, _launch, _reference_common
+from . import _checks, _dispatch, _launch
 from ._dispatch import tl
+from ._jit_helpers import normal_tile
+from .reference import gaussian_latent as reference
 
-OP = "gaussian_latent"
+OP = reference.OP
 
 
 def _gaussian_fwd_kernel(
@@ -43,7 +45,6 @@ def _gaussian_fwd_kernel(
 ):
     rows = tl.program_id(0).to(tl.int64) * ROWS + tl.arange(0, ROWS)
     row_ok = rows < N
-    quads = tl.arange(0, BLOCK_D // 4)
     kl = tl.zeros([ROWS], tl.float32)
     for c0 in range(0, D, BLOCK_D):
         cols = c0 + tl.arange(0, BLOCK_D)
@@ -51,8 +52,7 @@ def _gaussian_fwd_kernel(
         offs = rows[:, None] * D + cols[None, :]
         mq = tl.load(mq_ptr + offs, mask=m, other=0.0).to(tl.float32)
         lq = tl.load(lq_ptr + offs, mask=m, other=0.0).to(tl.float32)
-        r0, r1, r2, r3 = tl.randn4x(seed, rows[:, None] * G + (c0 // 4 + quads)[None, :])
-        eps = tl.interleave(tl.interleave(r0, r2), tl.interleave(r1, r3))
+        eps = normal_tile(seed, rows, c0, G, BLOCK_D)
         var_q = tl.exp(lq)
         z = mq + tl.sqrt(var_q) * eps
         tl.store(z_ptr + offs, z.to(z_ptr.dtype.element_ty), mask=m)
@@ -96,7 +96,6 @@ def _gaussian_bwd_kernel(
     # dμp = −w_p·dk·(μq−μp)·e^{−lvp}          dlvp = w_p·dk·½·(1 − (e^{lvq} + (μq−μp)²)·e^{−lvp})
     rows = tl.program_id(0).to(tl.int64) * ROWS + tl.arange(0, ROWS)
     row_ok = rows < N
-    quads = tl.arange(0, BLOCK_D // 4)
     if HAS_DK:
         dk = tl.load(dk_ptr + rows, mask=row_ok, other=0.0).to(tl.float32)[:, None]
     for c0 in range(0, D, BLOCK_D):
@@ -108,8 +107,7 @@ def _gaussian_bwd_kernel(
         dlq = tl.zeros([ROWS, BLOCK_D], tl.float32)
         if HAS_DZ:
             dz = tl.load(dz_ptr + offs, mask=m, other=0.0).to(tl.float32)
-            r0, r1, r2, r3 = tl.randn4x(seed, rows[:, None] * G + (c0 // 4 + quads)[None, :])
-            eps = tl.interleave(tl.interleave(r0, r2), tl.interleave(r1, r3))
+            eps = normal_tile(seed, rows, c0, G, BLOCK_D)
             dmq += dz
             dlq += 0.5 * dz * tl.exp(0.5 * lq) * eps
         if HAS_DK:
@@ -263,20 +261,6 @@ class _GaussianLatent(torch.autograd.Function):
         )
 
 
-def _validate(mu_q, logvar_q, mu_p, logvar_p, balance):
-    _checks.check_tensors(OP, ("mu_q", "logvar_q"), (mu_q, logvar_q))
-    if (mu_p is None) != (logvar_p is None):
-        raise ValueError(f"{OP}: pass both mu_p and logvar_p for the prior, or neither for N(0, I).")
-    if mu_p is not None:
-        _checks.check_tensors(OP, ("mu_q", "mu_p", "logvar_p"), (mu_q, mu_p, logvar_p))
-    if balance is None:
-        return 1.0, 1.0
-    b = _checks.check_scale(OP, "balance", balance)
-    if b > 1:
-        raise ValueError(f"{OP}: balance must be in [0, 1], got {b}.")
-    return 1.0 - b, b
-
-
 def gaussian_latent(
     mu_q: torch.Tensor,
     logvar_q: torch.Tensor,
@@ -300,48 +284,9 @@ def gaussian_latent(
         To sample alone (e.g. from the prior: ``gaussian_latent(mu_p, logvar_p)``) ignore ``kl``: an
         unused ``kl`` costs one value per row and contributes nothing to the backward.
     """
-    w_q, w_p = _validate(mu_q, logvar_q, mu_p, logvar_p, balance)
+    w_q, w_p = reference.validate(mu_q, logvar_q, mu_p, logvar_p, balance)
     seed = _checks.resolve_seed(OP, seed)
     tensors = (mu_q, logvar_q) if mu_p is None else (mu_q, logvar_q, mu_p, logvar_p)
     if not _dispatch.use_triton(OP, *tensors):
-        return _reference(mu_q, logvar_q, mu_p, logvar_p, seed, balance)
+        return reference.compute(mu_q, logvar_q, mu_p, logvar_p, seed, balance)
     return _GaussianLatent.apply(mu_q, logvar_q, mu_p, logvar_p, seed, w_q, w_p)
-
-
-def _kl(mq, lq, mp, lp):
-    if mp is None:
-        return 0.5 * (lq.exp() + mq * mq - lq - 1.0).sum(-1)
-    diff = mq - mp
-    return 0.5 * (lp - lq + (lq.exp() + diff * diff) * (-lp).exp() - 1.0).sum(-1)
-
-
-def _reference(mu_q, logvar_q, mu_p, logvar_p, seed, balance):
-    dtype = mu_q.dtype
-    ct = _reference_common.compute_dtype(dtype)
-    mq, lq = mu_q.to(ct), logvar_q.to(ct)
-    mp = lp = None
-    if mu_p is not None:
-        mp, lp = mu_p.to(ct), logvar_p.to(ct)
-    eps = _reference_common.reference_noise(mu_q.shape, seed, mu_q.device).to(ct)
-    z = mq + (0.5 * lq).exp() * eps
-    if balance is None:
-        kl = _kl(mq, lq, mp, lp)
-    else:
-        b = float(balance)
-        sg = lambda t: None if t is None else t.detach()  # noqa: E731
-        kl = b * _kl(mq.detach(), lq.detach(), mp, lp) + (1.0 - b) * _kl(mq, lq, sg(mp), sg(lp))
-    return z.to(dtype), kl.to(dtype)
-
-
-def gaussian_latent_reference(
-    mu_q: torch.Tensor,
-    logvar_q: torch.Tensor,
-    mu_p: torch.Tensor | None = None,
-    logvar_p: torch.Tensor | None = None,
-    seed: int | None = None,
-    balance: float | None = None,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Pure-PyTorch :func:`gaussian_latent`; ε from ``torch.randn`` seeded with ``seed`` (not Philox)."""
-    _validate(mu_q, logvar_q, mu_p, logvar_p, balance)
-    seed = _checks.resolve_seed(OP, seed)
-    return _reference(mu_q, logvar_q, mu_p, logvar_p, seed, balance)

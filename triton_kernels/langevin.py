@@ -2,10 +2,9 @@
 
 EBT's descent step (``y ← y − α·∂E/∂y`` with Langevin noise on the logits and an optional clamp) as one
 kernel instead of four to eight eager ones, over ``[ROWS, BLOCK_D]`` tiles so a per-row α is one load per
-row. ε is drawn inside the kernel from Philox: element ``(r, c)`` of the ``[N, D]`` view takes component
-``c % 4`` of ``tl.randn4x(seed, r·⌈D/4⌉ + c // 4)``, so one Philox call feeds four elements and the stream
-does not depend on the tile shape. The reference draws ε with ``torch.randn`` from a generator seeded with
-``seed`` instead (same distribution, different numbers).
+row. ε is drawn inside the kernel from Philox, the stream every op shares (``_jit_helpers``): it depends on
+the seed and the element's position, not on the tile shape. The reference draws ε with ``torch.randn`` from
+a generator seeded with ``seed`` instead (same distribution, different numbers).
 """
 
 from __future__ import annotations
@@ -13,10 +12,12 @@ from __future__ import annotations
 import torch
 from torch.autograd.function import once_differentiable
 
-from . import _checks, _dispatch, _launch, _reference_common
+from . import _checks, _dispatch, _launch
 from ._dispatch import tl
+from ._jit_helpers import normal_tile, step_sizes
+from .reference import langevin as reference
 
-OP = "langevin_step"
+OP = reference.OP
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -52,16 +53,9 @@ def _langevin_fwd_kernel(
     g = tl.load(g_ptr + offs, mask=m, other=0.0).to(tl.float32)
     if HAS_CLIP:
         g = tl.where(g > clip, clip, tl.where(g < -clip, -clip, g))  # NaN stays NaN, like torch.clamp
-    if ALPHA_MODE == 0:
-        out = y - alpha_value * g
-    elif ALPHA_MODE == 1:
-        out = y - tl.load(alpha_ptr) * g
-    else:
-        out = y - tl.load(alpha_ptr + rows, mask=row_ok, other=0.0)[:, None] * g
+    out = y - step_sizes(alpha_ptr, alpha_value, rows[:, None], N, ALPHA_MODE) * g
     if HAS_NOISE:
-        quads = tl.arange(0, BLOCK_D // 4)
-        r0, r1, r2, r3 = tl.randn4x(seed, rows[:, None] * G + (c0 // 4 + quads)[None, :])
-        out = out + sigma * tl.interleave(tl.interleave(r0, r2), tl.interleave(r1, r3))
+        out = out + sigma * normal_tile(seed, rows, c0, G, BLOCK_D)
     tl.store(out_ptr + offs, out.to(out_ptr.dtype.element_ty), mask=m)
 
 
@@ -86,12 +80,7 @@ def _langevin_bwd_kernel(
     # dg = −α·w where −c ≤ g ≤ c (0 where clamped); dα_row = −Σ_d w·clamp(g).
     rows = tl.program_id(0).to(tl.int64) * ROWS + tl.arange(0, ROWS)
     row_ok = rows < N
-    if ALPHA_MODE == 0:
-        a = tl.zeros([ROWS], tl.float32) + alpha_value
-    elif ALPHA_MODE == 1:
-        a = tl.zeros([ROWS], tl.float32) + tl.load(alpha_ptr)
-    else:
-        a = tl.load(alpha_ptr + rows, mask=row_ok, other=0.0)
+    a = step_sizes(alpha_ptr, alpha_value, rows[:, None], N, ALPHA_MODE)
     acc = tl.zeros([ROWS], tl.float32)
     for c0 in range(0, D, BLOCK_D):
         cols = c0 + tl.arange(0, BLOCK_D)
@@ -103,7 +92,7 @@ def _langevin_bwd_kernel(
             inside = (g >= -clip) & (g <= clip)
             g = tl.where(g > clip, clip, tl.where(g < -clip, -clip, g))
         if NEED_DG:
-            dg = -a[:, None] * w
+            dg = -a * w
             if HAS_CLIP:
                 dg = tl.where(inside, dg, 0.0)
             tl.store(dg_ptr + offs, dg.to(dg_ptr.dtype.element_ty), mask=m)
@@ -221,14 +210,6 @@ class _LangevinStep(torch.autograd.Function):
 # public API
 
 
-def _validate(y, grad, step_size, noise_scale, clip) -> tuple[float, float | None]:
-    _checks.check_tensors(OP, ("y", "grad"), (y, grad))
-    _checks.check_step_size(OP, step_size, y)
-    sigma = _checks.check_scale(OP, "noise_scale", noise_scale)
-    c = None if clip is None else _checks.check_scale(OP, "clip", clip, positive=True)
-    return sigma, c
-
-
 def langevin_step(
     y: torch.Tensor,
     grad: torch.Tensor,
@@ -252,42 +233,10 @@ def langevin_step(
         ``[..., D]`` in ``y``'s dtype. Differentiable in ``y``, ``grad`` and a tensor ``step_size``
         (first order only).
     """
-    sigma, c = _validate(y, grad, step_size, noise_scale, clip)
+    sigma, c = reference.validate(y, grad, step_size, noise_scale, clip)
     seed = _checks.resolve_seed(OP, seed) if sigma > 0 else 0
     if not _dispatch.use_triton(OP, y, grad):
-        return _reference(y, grad, step_size, sigma, c, seed)
+        return reference.compute(y, grad, step_size, sigma, c, seed)
     alpha_t = step_size if isinstance(step_size, torch.Tensor) else None
     alpha_value = 0.0 if alpha_t is not None else float(step_size)
     return _LangevinStep.apply(y, grad, alpha_t, alpha_value, sigma, c, seed)
-
-
-def _reference(y, grad, step_size, sigma, clip, seed):
-    ct = _reference_common.compute_dtype(y.dtype)
-    g = grad.to(ct)
-    if clip is not None:
-        g = g.clamp(-clip, clip)
-    if isinstance(step_size, torch.Tensor):
-        a = _checks.step_size_view(OP, step_size, y.shape[:-1]).to(device=y.device, dtype=ct)
-    else:
-        a = float(step_size)
-    out = y.to(ct) - a * g
-    if sigma > 0:
-        out = out + sigma * _reference_common.reference_noise(y.shape, seed, y.device).to(ct)
-    return out.to(y.dtype)
-
-
-def langevin_step_reference(
-    y: torch.Tensor,
-    grad: torch.Tensor,
-    step_size: float | torch.Tensor,
-    noise_scale: float = 0.0,
-    clip: float | None = None,
-    seed: int | None = None,
-) -> torch.Tensor:
-    """Pure-PyTorch :func:`langevin_step` (any float dtype, any device; computes in float32/float64).
-
-    ε comes from ``torch.randn`` with a generator seeded by ``seed``, not from the kernels' Philox stream.
-    """
-    sigma, c = _validate(y, grad, step_size, noise_scale, clip)
-    seed = _checks.resolve_seed(OP, seed) if sigma > 0 else 0
-    return _reference(y, grad, step_size, sigma, c, seed)

@@ -6,8 +6,8 @@ recently read ones are still in L2 (the autotuner may also pick a persistent gri
 flight). The second pass either regenerates ε from the seed, or, for float32 outputs when the autotuner
 picks ``STASH``, reads back the noisy logits that the first pass parked in the output buffer.
 
-ε: element ``(r, c)`` takes component ``c % 4`` of ``tl.randn4x(seed, r·⌈D/4⌉ + c // 4)``. The reference
-uses ``torch.randn`` from a generator seeded with ``seed`` instead.
+ε is the Philox stream every op shares (``_jit_helpers``). The reference uses ``torch.randn`` from a
+generator seeded with ``seed`` instead.
 
 Backward is the softmax VJP ``p ⊙ (dp − ⟨p, dp⟩)`` from the saved output ``p``: it needs no noise, and
 saving ``p`` (which a caller of a softmax usually keeps alive anyway) avoids re-reading ``x`` and
@@ -19,10 +19,12 @@ from __future__ import annotations
 import torch
 from torch.autograd.function import once_differentiable
 
-from . import _checks, _dispatch, _launch, _reference_common
+from . import _checks, _dispatch, _launch
 from ._dispatch import tl
+from ._jit_helpers import normal_row, normal_tile
+from .reference import noisy_softmax as reference
 
-OP = "noisy_softmax"
+OP = reference.OP
 
 
 def _softmax_fwd_tile_kernel(
@@ -46,9 +48,7 @@ def _softmax_fwd_tile_kernel(
     offs = rows[:, None] * D + cols[None, :]
     z = tl.load(x_ptr + offs, mask=m, other=0.0).to(tl.float32)
     if HAS_NOISE:
-        quads = tl.arange(0, BLOCK_D // 4)
-        r0, r1, r2, r3 = tl.randn4x(seed, rows[:, None] * G + quads[None, :])
-        z = z + sigma * tl.interleave(tl.interleave(r0, r2), tl.interleave(r1, r3))
+        z = z + sigma * normal_tile(seed, rows, 0, G, BLOCK_D)
     z = tl.where(col_ok, z, float("-inf"))
     e = tl.exp(z - tl.max(z, axis=1)[:, None])
     p = e / tl.sum(e, axis=1)[:, None]
@@ -72,7 +72,6 @@ def _softmax_fwd_loop_kernel(
     # Pass 1: running max and rescaled sum of exp over chunks; with STASH (float32 output only) the noisy
     # logits are parked in the output so that pass 2 neither reads x nor draws the noise again.
     # Pass 2 walks the chunks last-first, while the most recently touched ones are still in L2.
-    quads = tl.arange(0, BLOCK_D // 4)
     n_chunks = tl.cdiv(D, BLOCK_D)
     for row in range(tl.program_id(0).to(tl.int64), N, tl.num_programs(0)):
         base = row * D
@@ -83,8 +82,7 @@ def _softmax_fwd_loop_kernel(
             m = cols < D
             z = tl.load(x_ptr + base + cols, mask=m, other=0.0).to(tl.float32)
             if HAS_NOISE:
-                r0, r1, r2, r3 = tl.randn4x(seed, row * G + c0 // 4 + quads)
-                z = z + sigma * tl.interleave(tl.interleave(r0, r2), tl.interleave(r1, r3))
+                z = z + sigma * normal_row(seed, row, c0, G, BLOCK_D)
             z = tl.where(m, z, float("-inf"))
             if STASH:
                 tl.store(p_ptr + base + cols, z, mask=m)
@@ -105,8 +103,7 @@ def _softmax_fwd_loop_kernel(
             else:
                 z = tl.load(x_ptr + base + cols, mask=m, other=float("-inf")).to(tl.float32)
                 if HAS_NOISE:
-                    r0, r1, r2, r3 = tl.randn4x(seed, row * G + c0 // 4 + quads)
-                    z = z + sigma * tl.interleave(tl.interleave(r0, r2), tl.interleave(r1, r3))
+                    z = z + sigma * normal_row(seed, row, c0, G, BLOCK_D)
             p = tl.exp(z - mx) * inv
             tl.store(p_ptr + base + cols, p.to(p_ptr.dtype.element_ty), mask=m)
 
@@ -234,11 +231,6 @@ class _NoisySoftmax(torch.autograd.Function):
         return _launch_bwd(p, dp.contiguous()), None, None
 
 
-def _validate(logits, noise_scale) -> float:
-    _checks.check_tensors(OP, ("logits",), (logits,))
-    return _checks.check_scale(OP, "noise_scale", noise_scale)
-
-
 def noisy_softmax(logits: torch.Tensor, noise_scale: float = 0.0, seed: int | None = None) -> torch.Tensor:
     """``softmax(logits + σ·ε)`` over the last dimension.
 
@@ -250,23 +242,8 @@ def noisy_softmax(logits: torch.Tensor, noise_scale: float = 0.0, seed: int | No
     Returns:
         Probabilities ``[..., V]`` in ``logits``' dtype, differentiable in ``logits`` (first order).
     """
-    sigma = _validate(logits, noise_scale)
+    sigma = reference.validate(logits, noise_scale)
     seed = _checks.resolve_seed(OP, seed) if sigma > 0 else 0
     if not _dispatch.use_triton(OP, logits):
-        return _reference(logits, sigma, seed)
+        return reference.compute(logits, sigma, seed)
     return _NoisySoftmax.apply(logits, sigma, seed)
-
-
-def _reference(logits, sigma, seed):
-    ct = _reference_common.compute_dtype(logits.dtype)
-    z = logits.to(ct)
-    if sigma > 0:
-        z = z + sigma * _reference_common.reference_noise(logits.shape, seed, logits.device).to(ct)
-    return torch.softmax(z, dim=-1).to(logits.dtype)
-
-
-def noisy_softmax_reference(logits: torch.Tensor, noise_scale: float = 0.0, seed: int | None = None) -> torch.Tensor:
-    """Pure-PyTorch :func:`noisy_softmax`; ε from ``torch.randn`` seeded with ``seed`` (not Philox)."""
-    sigma = _validate(logits, noise_scale)
-    seed = _checks.resolve_seed(OP, seed) if sigma > 0 else 0
-    return _reference(logits, sigma, seed)

@@ -7,9 +7,9 @@ register tile, the second walking the chunks last-first while they are still in 
 given; it is not recomputed from ``logits``.
 
 With σ > 0 the step is a Langevin step on the logits: ε is the noise :func:`noisy_softmax` draws for the
-same ``seed`` (element ``(r, c)`` takes component ``c % 4`` of ``tl.randn4x(seed, r·⌈D/4⌉ + c // 4)``), so
-``p = noisy_softmax(y, σ, seed)`` followed by ``simplex_descent(y, p, g, α, noise_scale=σ, seed=seed)``
-moves the noisy state ``y + σ·ε`` at which the gradient was taken. The noise carries no gradient.
+same ``seed`` (the stream every op shares, ``_jit_helpers``), so ``p = noisy_softmax(y, σ, seed)`` followed
+by ``simplex_descent(y, p, g, α, noise_scale=σ, seed=seed)`` moves the noisy state ``y + σ·ε`` at which the
+gradient was taken. The noise carries no gradient.
 
 Backward, with ``w`` the incoming gradient, ``s = ⟨p, g⟩`` (saved per row), ``v = p ⊙ (g − s)``,
 ``u = clamp(v)`` and ``h = −α·w`` where ``v`` is not clamped (0 elsewhere)::
@@ -25,10 +25,12 @@ from __future__ import annotations
 import torch
 from torch.autograd.function import once_differentiable
 
-from . import _checks, _dispatch, _launch, _reference_common
+from . import _checks, _dispatch, _launch
 from ._dispatch import tl
+from ._jit_helpers import normal_row, normal_tile, step_sizes
+from .reference import simplex_descent as reference
 
-OP = "simplex_descent"
+OP = reference.OP
 
 
 def _simplex_fwd_tile_kernel(
@@ -54,12 +56,7 @@ def _simplex_fwd_tile_kernel(
     # ROWS whole rows per program: s = ⟨p, g⟩, out = l − α·clamp(p ⊙ (g − s)) + σ·ε; s saved for backward.
     rows = tl.program_id(0).to(tl.int64) * ROWS + tl.arange(0, ROWS)
     row_ok = rows < N
-    if ALPHA_MODE == 0:
-        a = tl.zeros([ROWS], tl.float32) + alpha_value
-    elif ALPHA_MODE == 1:
-        a = tl.zeros([ROWS], tl.float32) + tl.load(alpha_ptr)
-    else:
-        a = tl.load(alpha_ptr + rows, mask=row_ok, other=0.0)
+    a = step_sizes(alpha_ptr, alpha_value, rows[:, None], N, ALPHA_MODE)
     cols = tl.arange(0, BLOCK_D)
     m = row_ok[:, None] & (cols[None, :] < D)
     offs = rows[:, None] * D + cols[None, :]
@@ -70,11 +67,9 @@ def _simplex_fwd_tile_kernel(
     if HAS_CLIP:
         v = tl.where(v > clip, clip, tl.where(v < -clip, -clip, v))
     x = tl.load(l_ptr + offs, mask=m, other=0.0).to(tl.float32)
-    out = x - a[:, None] * v
+    out = x - a * v
     if HAS_NOISE:
-        quads = tl.arange(0, BLOCK_D // 4)
-        r0, r1, r2, r3 = tl.randn4x(seed, rows[:, None] * G + quads[None, :])
-        out = out + sigma * tl.interleave(tl.interleave(r0, r2), tl.interleave(r1, r3))
+        out = out + sigma * normal_tile(seed, rows, 0, G, BLOCK_D)
     tl.store(out_ptr + offs, out.to(out_ptr.dtype.element_ty), mask=m)
     tl.store(s_ptr + rows, s, mask=row_ok)
 
@@ -101,15 +96,9 @@ def _simplex_fwd_loop_kernel(
 ):
     # Rows wider than a tile, one at a time: pass 1 sums p·g, pass 2 (chunks last-first, for L2) updates.
     n_chunks = tl.cdiv(D, BLOCK_D)
-    quads = tl.arange(0, BLOCK_D // 4)
     for row in range(tl.program_id(0).to(tl.int64), N, tl.num_programs(0)):
         base = row * D
-        if ALPHA_MODE == 0:
-            a = alpha_value
-        elif ALPHA_MODE == 1:
-            a = tl.load(alpha_ptr)
-        else:
-            a = tl.load(alpha_ptr + row)
+        a = step_sizes(alpha_ptr, alpha_value, row, N, ALPHA_MODE)
         acc = tl.zeros([BLOCK_D], tl.float32)
         for c0 in range(0, D, BLOCK_D):
             cols = c0 + tl.arange(0, BLOCK_D)
@@ -130,8 +119,7 @@ def _simplex_fwd_loop_kernel(
             x = tl.load(l_ptr + base + cols, mask=m, other=0.0).to(tl.float32)
             out = x - a * v
             if HAS_NOISE:
-                r0, r1, r2, r3 = tl.randn4x(seed, row * G + c0 // 4 + quads)
-                out = out + sigma * tl.interleave(tl.interleave(r0, r2), tl.interleave(r1, r3))
+                out = out + sigma * normal_row(seed, row, c0, G, BLOCK_D)
             tl.store(out_ptr + base + cols, out.to(out_ptr.dtype.element_ty), mask=m)
         tl.store(s_ptr + row, s)
 
@@ -158,12 +146,7 @@ def _simplex_bwd_tile_kernel(
 ):
     rows = tl.program_id(0).to(tl.int64) * ROWS + tl.arange(0, ROWS)
     row_ok = rows < N
-    if ALPHA_MODE == 0:
-        a = tl.zeros([ROWS], tl.float32) + alpha_value
-    elif ALPHA_MODE == 1:
-        a = tl.zeros([ROWS], tl.float32) + tl.load(alpha_ptr)
-    else:
-        a = tl.load(alpha_ptr + rows, mask=row_ok, other=0.0)
+    a = step_sizes(alpha_ptr, alpha_value, rows[:, None], N, ALPHA_MODE)
     s = tl.load(s_ptr + rows, mask=row_ok, other=0.0)
     cols = tl.arange(0, BLOCK_D)
     m = row_ok[:, None] & (cols[None, :] < D)
@@ -173,7 +156,7 @@ def _simplex_bwd_tile_kernel(
     g = tl.load(g_ptr + offs, mask=m, other=0.0).to(tl.float32)
     gs = g - s[:, None]
     v = p * gs
-    h = -a[:, None] * w
+    h = -a * w
     if HAS_CLIP:
         h = tl.where((v >= -clip) & (v <= clip), h, 0.0)
         v = tl.where(v > clip, clip, tl.where(v < -clip, -clip, v))
@@ -208,12 +191,7 @@ def _simplex_bwd_loop_kernel(
     n_chunks = tl.cdiv(D, BLOCK_D)
     for row in range(tl.program_id(0).to(tl.int64), N, tl.num_programs(0)):
         base = row * D
-        if ALPHA_MODE == 0:
-            a = alpha_value
-        elif ALPHA_MODE == 1:
-            a = tl.load(alpha_ptr)
-        else:
-            a = tl.load(alpha_ptr + row)
+        a = step_sizes(alpha_ptr, alpha_value, row, N, ALPHA_MODE)
         s = tl.load(s_ptr + row)
         hp_acc = tl.zeros([BLOCK_D], tl.float32)
         wu_acc = tl.zeros([BLOCK_D], tl.float32)
@@ -375,13 +353,6 @@ class _SimplexDescent(torch.autograd.Function):
         )
 
 
-def _validate(logits, probs, grad_probs, step_size, clip, noise_scale) -> tuple[float | None, float]:
-    _checks.check_tensors(OP, ("logits", "probs", "grad_probs"), (logits, probs, grad_probs))
-    _checks.check_step_size(OP, step_size, logits)
-    c = None if clip is None else _checks.check_scale(OP, "clip", clip, positive=True)
-    return c, _checks.check_scale(OP, "noise_scale", noise_scale)
-
-
 def simplex_descent(
     logits: torch.Tensor,
     probs: torch.Tensor,
@@ -407,42 +378,10 @@ def simplex_descent(
     Returns:
         ``[..., V]`` in ``logits``' dtype; differentiable in every tensor input (first order).
     """
-    c, sigma = _validate(logits, probs, grad_probs, step_size, clip, noise_scale)
+    c, sigma = reference.validate(logits, probs, grad_probs, step_size, clip, noise_scale)
     seed = _checks.resolve_seed(OP, seed) if sigma > 0 else 0
     if not _dispatch.use_triton(OP, logits, probs, grad_probs):
-        return _reference(logits, probs, grad_probs, step_size, c, sigma, seed)
+        return reference.compute(logits, probs, grad_probs, step_size, c, sigma, seed)
     alpha_t = step_size if isinstance(step_size, torch.Tensor) else None
     alpha_value = 0.0 if alpha_t is not None else float(step_size)
     return _SimplexDescent.apply(logits, probs, grad_probs, alpha_t, alpha_value, c, sigma, seed)
-
-
-def _reference(logits, probs, grad_probs, step_size, clip, sigma=0.0, seed=0):
-    ct = _reference_common.compute_dtype(logits.dtype)
-    p, g = probs.to(ct), grad_probs.to(ct)
-    v = p * (g - (p * g).sum(-1, keepdim=True))
-    if clip is not None:
-        v = v.clamp(-clip, clip)
-    if isinstance(step_size, torch.Tensor):
-        a = _checks.step_size_view(OP, step_size, logits.shape[:-1]).to(device=logits.device, dtype=ct)
-    else:
-        a = float(step_size)
-    out = logits.to(ct) - a * v
-    if sigma > 0:
-        out = out + sigma * _reference_common.reference_noise(logits.shape, seed, logits.device).to(ct)
-    return out.to(logits.dtype)
-
-
-def simplex_descent_reference(
-    logits: torch.Tensor,
-    probs: torch.Tensor,
-    grad_probs: torch.Tensor,
-    step_size: float | torch.Tensor,
-    clip: float | None = None,
-    noise_scale: float = 0.0,
-    seed: int | None = None,
-) -> torch.Tensor:
-    """Pure-PyTorch :func:`simplex_descent` (any float dtype and device); ε from ``torch.randn`` seeded with
-    ``seed`` (not Philox), the same ε as :func:`noisy_softmax_reference` for that seed."""
-    c, sigma = _validate(logits, probs, grad_probs, step_size, clip, noise_scale)
-    seed = _checks.resolve_seed(OP, seed) if sigma > 0 else 0
-    return _reference(logits, probs, grad_probs, step_size, c, sigma, seed)

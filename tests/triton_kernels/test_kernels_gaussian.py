@@ -7,7 +7,8 @@ import warnings
 import pytest
 import torch
 
-from triton_kernels import gaussian_latent, gaussian_latent_reference
+from triton_kernels import gaussian_latent
+from triton_kernels.reference.gaussian_latent import gaussian_latent_reference
 
 SHAPES = [(1,), (6,), (3, 7), (2, 3, 50), (4, 1), (2, 130)]
 

@@ -9,7 +9,8 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from triton_kernels import _launch, langevin_step, langevin_step_reference
+from triton_kernels import _launch, langevin_step
+from triton_kernels.reference.langevin import langevin_step_reference
 
 SHAPES = [(1,), (7,), (3, 5), (2, 3, 33), (4, 1), (2, 1030)]
 

@@ -8,7 +8,8 @@ import warnings
 import pytest
 import torch
 
-from triton_kernels import _launch, noisy_softmax, noisy_softmax_reference
+from triton_kernels import _launch, noisy_softmax
+from triton_kernels.reference.noisy_softmax import noisy_softmax_reference
 
 # the package re-exports the function under the module's name, so fetch the module itself
 noisy_softmax_module = importlib.import_module("triton_kernels.noisy_softmax")

@@ -7,7 +7,9 @@ import warnings
 import pytest
 import torch
 
-from triton_kernels import simplex_descent, simplex_descent_reference
+from triton_kernels import noisy_softmax, simplex_descent
+from triton_kernels.reference.noisy_softmax import noisy_softmax_reference
+from triton_kernels.reference.simplex_descent import simplex_descent_reference
 
 SHAPES = [(1,), (6,), (3, 7), (2, 3, 50), (4, 1), (2, 130)]
 
@@ -158,16 +160,12 @@ def test_noise_is_seeded_standard_normal_and_shared_with_noisy_softmax(forced, t
     if eps.numel() > 300:
         assert abs(eps.mean()) < 0.2 and abs(eps.std() - 1) < 0.2
     # the same seed draws the same ε as noisy_softmax: p = softmax(y + σε) was taken at the state that moves
-    from triton_kernels import noisy_softmax
-
     torch.testing.assert_close(
         noisy_softmax(logits, 2.0, seed=11), torch.softmax(logits + 2.0 * eps, -1), atol=1e-5, rtol=1e-4
     )
 
 
 def test_reference_noise_is_shared_with_noisy_softmax_reference():
-    from triton_kernels import noisy_softmax_reference
-
     logits, probs, grad = _inputs((5, 9), "cpu")
     eps = (
         simplex_descent_reference(logits, probs, grad, 0.3, noise_scale=0.7, seed=4)

@@ -1,4 +1,11 @@
-"""What the pure-PyTorch references share: the compute dtype and the noise they draw."""
+"""Pure-PyTorch references of the fused ops, one module per op, and what they share (below).
+
+Each module holds its op's argument checks (``validate``, shared with the Triton path), its math on
+checked arguments with the noise ε passed in (``<op>_math``, which draws no random numbers, so
+``benchmarks/kernels.py`` runs it with ``torch.randn_like`` noise as its eager and torch.compile baselines),
+``compute`` (that math with ε from :func:`reference_noise`, which the dispatcher calls on the reference
+path) and the public ``<op>_reference`` function that ``triton_kernels`` exports.
+"""
 
 from __future__ import annotations
 
