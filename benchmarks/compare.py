@@ -19,7 +19,8 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from benchmarks.runs import arm_list, device_slug, train
+from benchmarks.machine import device_slug
+from benchmarks.runs import arm_list, train
 from zoo import hub
 from zoo.evaluation.bench import bench, plot
 from zoo.evaluation.budget import parse_budgets

@@ -6,7 +6,7 @@
 The "official" arm is recipes/ebt/sudoku6-energy-descent.yaml (truncated unroll, replay buffer, gradient
 clipping, random step size per puzzle, Langevin noise in the state, EMA); every other arm changes one thing.
 Each trains through `zoo fit` and is measured by `zoo eval` on the same 256 held-out puzzles; results go to
-benchmarks/results/ebt-study-<machine>.json and a markdown table is printed.
+benchmarks/results/ebt-study-<device>.json and a markdown table is printed.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from benchmarks.runs import arm_list, device_slug, load_study, measure, parameters, save_study, train
+from benchmarks.machine import device_slug
+from benchmarks.runs import arm_list, load_study, measure, parameters, save_study, train
 from zoo.evaluation.results import describe_machine
 
 RECIPE = "recipes/ebt/sudoku6-energy-descent.yaml"

@@ -15,7 +15,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from benchmarks.runs import arm_list, device_slug, load_study, measure, parameters, save_study, train
+from benchmarks.machine import device_slug
+from benchmarks.runs import arm_list, load_study, measure, parameters, save_study, train
 from zoo.evaluation.results import describe_machine
 
 GRAM_NQUEENS = "recipes/gram/nqueens8-variational.yaml"

@@ -9,8 +9,6 @@ import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-import torch
-
 from zoo.checkpoints import load_checkpoint
 
 
@@ -63,10 +61,6 @@ def measure(checkpoint: Path, budgets: str, count: int, out: Path, *extra: str) 
 
 def parameters(checkpoint: Path) -> int:
     return sum(p.numel() for p in load_checkpoint(checkpoint).model.parameters())
-
-
-def device_slug() -> str:
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def load_study(path: Path) -> dict:

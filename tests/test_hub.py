@@ -1,153 +1,33 @@
-"""Hub layout: save/export -> load gives identical predictions for every family; the model card; loading
-from an offline Hugging Face cache; `zoo download`, `zoo push` (mocked HfApi) and `zoo eval` on a folder
-or repo id; and the clear errors (not found, gated, offline, pickled weights, another family or task).
+"""Hub layout, locally: save/export -> load gives identical predictions for every family; the model card of
+an export; and the clear errors of folders that are not zoo models (missing, pickled weights, another
+family or task). The Hub's side (the cache, download, push, the Hub's errors) is in test_hub_remote.py.
 
-No test reaches the network: huggingface_hub's HTTP client is replaced by one that answers from a table
-and fails on anything else, and its cache is a temporary folder.
+No test reaches the network (the `hub_answers` fixture), and the Hugging Face cache is a temporary folder.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 import pickle
-import shutil
 from pathlib import Path
-from typing import Any
 
-import httpx2
 import pytest
 import torch
-from huggingface_hub import ModelCard, constants, scan_cache_dir, set_client_factory
-from huggingface_hub.errors import (
-    EntryNotFoundError,
-    GatedRepoError,
-    LocalEntryNotFoundError,
-    RepositoryNotFoundError,
-    RevisionNotFoundError,
-)
-from huggingface_hub.file_download import repo_folder_name
-from huggingface_hub.utils._http import default_client_factory, hf_request_event_hook
+from huggingface_hub import ModelCard, constants
 from safetensors.torch import load_file, save_file
 
 import zoo
-from tests.conftest import zoo_error
-from zoo import hub, registry
+from tests.helpers import assert_same_predictions, build, cache_repo, write_checkpoint
+from zoo import hub, known
 from zoo.cli import main
 from zoo.errors import ZooError
 from zoo.evaluation.results import write_results
-from zoo.hub import publish
-from zoo.models import (
-    EnergyTransformer,
-    ReasoningFamily,
-    RecursiveReasoner,
-)
+from zoo.models import EnergyTransformer, RecursiveReasoner
 
-TASK = {"name": "sudoku", "size": 4, "givens": 8}
+pytestmark = pytest.mark.usefixtures("one_thread", "hub_answers")
 
-
-# Short names the tests use for the zoo's own families.
-ALIASES = {"recursive": "RecursiveReasoner", "energy": "EnergyTransformer", "generative": "GenerativeRecursiveReasoner"}
-
-
-def build(family: str, task: dict[str, Any] = TASK, seed: int = 0) -> ReasoningFamily:
-    """A tiny model of `family` (a registered name, or an alias above) with its `tiny_settings`; where it keeps
-    an EMA, the EMA is moved off the live weights so that a test can tell which of the two was stored."""
-    cls = registry.family(ALIASES.get(family, family))
-    torch.manual_seed(seed)
-    model = cls(task, **cls.tiny_settings)
-    if model.ema_model is not None:
-        with torch.no_grad():
-            for parameter in model.ema_model.parameters():
-                parameter.add_(torch.randn_like(parameter) * 0.05)
-    return model.eval()
-
-
-FAMILIES = registry.family_names()
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models run fastest on one thread; on a shared, busy CPU, two OpenMP threads that wait for each
-    other make a seconds-long fit take minutes."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def predictions(model: ReasoningFamily, inputs: torch.Tensor, steps: int = 3) -> Any:
-    """Answer, logits and trail on puzzles `inputs`, with a fixed seed for the families that sample."""
-    torch.manual_seed(11)
-    thought = model.think(inputs, steps)
-    return thought.answer, thought.logits, thought.trail
-
-
-def assert_same_predictions(a: ReasoningFamily, b: ReasoningFamily) -> None:
-    """Both models in eval mode give equal answers, logits and trails on the same puzzles of a's task."""
-    inputs = a.task.encode(a.task.generate(6, seed=5)[0])
-    for x, y in zip(predictions(a.eval(), inputs), predictions(b.eval(), inputs)):
-        assert torch.equal(x, y)
-
-
-def write_checkpoint(model: ReasoningFamily, path: Path) -> Path:
-    """What `zoo fit` leaves in a .ckpt, as far as loading goes (state dict, hyper-parameters, zoo record)."""
-    checkpoint: dict[str, Any] = {
-        "state_dict": model.state_dict(),
-        "hyper_parameters": dict(model.hparams),
-        "global_step": 3,
-    }
-    model.on_save_checkpoint(checkpoint)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(checkpoint, path)
-    return path
-
-
-def cache_repo(cache: Path, repo_id: str, folder: Path, revision: str = "main") -> Path:
-    """Put `folder` into a Hugging Face cache as `repo_id` at `revision`, in huggingface_hub's layout:
-    models--ORG--NAME/{blobs/<hash>, snapshots/<commit>/<file> -> blob, refs/<revision>}."""
-    storage = cache / repo_folder_name(repo_id=repo_id, repo_type="model")
-    commit = hashlib.sha1(repo_id.encode()).hexdigest()
-    snapshot = storage / "snapshots" / commit
-    snapshot.mkdir(parents=True)
-    (storage / "blobs").mkdir()
-    for file in sorted(folder.iterdir()):
-        if file.is_file():
-            blob = storage / "blobs" / hashlib.sha256(file.read_bytes()).hexdigest()
-            shutil.copyfile(file, blob)
-            (snapshot / file.name).symlink_to(os.path.relpath(blob, snapshot))
-    (storage / "refs").mkdir()
-    (storage / "refs" / revision).write_text(commit)
-    return snapshot
-
-
-@pytest.fixture(autouse=True)
-def hub_answers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """huggingface_hub with a temporary cache, online, and an HTTP client that answers from this dict
-    (URL path prefix -> (status, headers)) and fails the test on any other request."""
-    routes: dict[str, tuple[int, dict[str, str]]] = {}
-
-    def answer(request: httpx2.Request) -> httpx2.Response:
-        for prefix, (status, headers) in routes.items():
-            if request.url.path.startswith(prefix):
-                return httpx2.Response(status, headers=headers, request=request)
-        raise AssertionError(f"a test tried to reach the network: {request.method} {request.url}")
-
-    set_client_factory(
-        lambda: httpx2.Client(transport=httpx2.MockTransport(answer), event_hooks={"request": [hf_request_event_hook]})
-    )
-    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
-    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-    monkeypatch.delenv("HF_TOKEN", raising=False)
-    yield routes
-    set_client_factory(default_client_factory)
-
-
-@pytest.fixture
-def offline(monkeypatch: pytest.MonkeyPatch) -> None:
-    """HF_HUB_OFFLINE=1 as huggingface_hub sees it (it reads the variable once, at import)."""
-    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+FAMILIES = known.family_names()
 
 
 # ---- round trips -----------------------------------------------------------------------------------
@@ -261,75 +141,7 @@ def test_export_keeps_the_card_of_the_same_model_unless_asked(
     assert "class_path: zoo.models.EnergyTransformer" in (out / "recipe.yaml").read_text()
 
 
-# ---- the Hugging Face cache, offline -------------------------------------------------------------
-
-
-def test_load_and_download_from_the_cache_offline(
-    tmp_path: Path, offline: None, capsys: pytest.CaptureFixture[str]
-) -> None:
-    model = build("generative")
-    snapshot = cache_repo(Path(constants.HF_HUB_CACHE), "org/name", hub.save(model, tmp_path / "model"))
-    (repo,) = scan_cache_dir(constants.HF_HUB_CACHE).repos  # huggingface_hub reads the layout as its own
-    assert repo.repo_id == "org/name" and {f.file_name for f in next(iter(repo.revisions)).files} >= {
-        "config.json",
-        "model.safetensors",
-    }
-
-    assert_same_predictions(model, zoo.load("org/name"))
-    assert_same_predictions(model, zoo.load("org/name", revision="main"))
-
-    main(["download", "org/name"])
-    assert capsys.readouterr().out.strip() == str(snapshot)
-    main(["download", "org/name", "--dir", str(tmp_path / "copy")])
-    assert Path(capsys.readouterr().out.strip()) == (tmp_path / "copy").resolve()
-    assert_same_predictions(model, zoo.load(tmp_path / "copy"))
-
-
-def test_eval_accepts_a_folder_and_a_repo_id(tmp_path: Path, offline: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    folder = hub.save(build("recursive"), tmp_path / "model")
-    cache_repo(Path(constants.HF_HUB_CACHE), "org/name", folder)
-    main(["eval", str(folder), "--budgets", "1,2", "--count", "4"])
-    assert list(json.loads((folder / "eval" / "results.json").read_text())["exact_match"]) == ["1", "2"]
-    monkeypatch.chdir(tmp_path)
-    main(["eval", "org/name", "--budgets", "1", "--count", "4"])
-    results = json.loads((tmp_path / "eval" / "org--name" / "results.json").read_text())
-    assert results["model"] == "org/name" and results["family"] == "RecursiveReasoner"
-
-
-def test_offline_and_not_cached_says_so(offline: None, capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(
-        hub.HubError, match="not in the local Hugging Face cache.*HF_HUB_OFFLINE=1.*zoo download org/absent"
-    ) as error:
-        zoo.load("org/absent")
-    assert isinstance(error.value.__cause__, LocalEntryNotFoundError)
-    assert "zoo download: org/absent (revision main) is not in the local Hugging Face cache" in zoo_error(
-        capsys, "download", "org/absent"
-    )
-
-
-# ---- errors from the Hub -------------------------------------------------------------------------
-
-
-def test_repository_not_found(hub_answers: dict, capsys: pytest.CaptureFixture[str]) -> None:
-    hub_answers["/api/models/org/missing"] = (404, {"X-Error-Code": "RepoNotFound"})
-    with pytest.raises(hub.HubError, match="no model repository 'org/missing' on the Hub.*hf auth login") as error:
-        zoo.load("org/missing")
-    assert isinstance(error.value.__cause__, RepositoryNotFoundError)
-    assert "zoo eval: no model repository 'org/missing'" in zoo_error(capsys, "eval", "org/missing")
-
-
-def test_gated_repository(hub_answers: dict) -> None:
-    hub_answers["/api/models/org/gated"] = (403, {"X-Error-Code": "GatedRepo", "X-Error-Message": "gated"})
-    with pytest.raises(hub.HubError, match="org/gated is a gated repository.*huggingface.co/org/gated") as error:
-        zoo.load("org/gated")
-    assert isinstance(error.value.__cause__, GatedRepoError)
-
-
-def test_revision_not_found(hub_answers: dict) -> None:
-    hub_answers["/api/models/org/name/revision/nope"] = (404, {"X-Error-Code": "RevisionNotFound"})
-    with pytest.raises(hub.HubError, match="org/name has no revision 'nope'") as error:
-        zoo.load("org/name", revision="nope")
-    assert isinstance(error.value.__cause__, RevisionNotFoundError)
+# ---- what a folder may not be ----------------------------------------------------------------------
 
 
 def test_paths_that_do_not_exist_are_named(tmp_path: Path) -> None:
@@ -337,9 +149,6 @@ def test_paths_that_do_not_exist_are_named(tmp_path: Path) -> None:
         zoo.load("./nowhere")
     with pytest.raises(hub.HubError, match="no folder or file at .*last.ckpt"):
         zoo.load(str(tmp_path / "runs" / "last.ckpt"))
-
-
-# ---- what a folder may not be ----------------------------------------------------------------------
 
 
 class _Unpickled:
@@ -389,136 +198,3 @@ def test_a_folder_of_another_family_or_task_is_refused_when_one_is_expected(tmp_
         zoo.load(folder, task={"name": "nqueens", "size": 6})
     harder = zoo.load(folder, family="EnergyTransformer", task={"name": "sudoku", "size": 4, "givens": 6})
     assert isinstance(harder, EnergyTransformer)  # difficulty may differ
-
-
-# ---- push ------------------------------------------------------------------------------------------
-
-
-class FakeApi:
-    """Stands in for HfApi: records the calls a push makes; `remote` holds the Hub's files (name -> text)."""
-
-    calls: list[tuple[str, dict[str, Any]]] = []
-    remote: dict[str, str] = {}
-    cache: Path = Path(".")
-
-    def __init__(self, **options: Any) -> None:
-        FakeApi.calls.append(("__init__", options))
-
-    def create_repo(self, repo_id: str, **options: Any) -> Any:
-        FakeApi.calls.append(("create_repo", {"repo_id": repo_id, **options}))
-        return type("RepoUrl", (), {"repo_id": repo_id})()
-
-    def create_branch(self, repo_id: str, **options: Any) -> None:
-        FakeApi.calls.append(("create_branch", {"repo_id": repo_id, **options}))
-
-    def hf_hub_download(self, repo_id: str, filename: str, **options: Any) -> str:
-        if filename not in FakeApi.remote:
-            raise EntryNotFoundError(f"{filename} not in {repo_id}")
-        path = FakeApi.cache / filename
-        path.write_text(FakeApi.remote[filename])
-        return str(path)
-
-    def create_commit(self, repo_id: str, **options: Any) -> Any:
-        FakeApi.calls.append(("create_commit", {"repo_id": repo_id, **options}))
-        return type(
-            "CommitInfo", (), {"commit_url": f"https://huggingface.co/{repo_id}/commit/abc123", "oid": "abc123"}
-        )()
-
-
-def test_push_uploads_the_folder_in_one_commit(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setattr(publish, "HfApi", FakeApi)
-    monkeypatch.setenv("HF_TOKEN", "hf_test_token")
-    FakeApi.calls, FakeApi.remote, FakeApi.cache = [], {}, tmp_path
-    model = build("recursive")
-    folder = hub.save(model, tmp_path / "model", results={"exact_match": {"1": 0.5}, "task": model.task.spec()})
-    (folder / "notes.ckpt").write_bytes(b"not pushed")
-
-    main(["push", str(folder), "org/name", "--private", "--revision", "dev", "--message", "first model"])
-    assert "pushed: https://huggingface.co/org/name/commit/abc123" in capsys.readouterr().out
-    calls = dict(FakeApi.calls)
-    assert calls["create_repo"] == {"repo_id": "org/name", "repo_type": "model", "private": True, "exist_ok": True}
-    assert calls["create_branch"] == {"repo_id": "org/name", "branch": "dev", "repo_type": "model", "exist_ok": True}
-    commit = calls["create_commit"]
-    assert commit["repo_id"] == "org/name" and commit["revision"] == "dev" and commit["commit_message"] == "first model"
-    pushed = {op.path_in_repo: op.path_or_fileobj for op in commit["operations"]}
-    assert set(pushed) == {
-        "config.json",
-        "model.safetensors",
-        "README.md",
-        "results.json",
-        "budget_curve.png",
-        "recipe.yaml",
-    }
-    assert all(Path(path) == folder / name for name, path in pushed.items() if name != "README.md")
-    # the card goes up naming the repo id, not the folder it was exported to
-    card = pushed["README.md"].decode()
-    assert "zoo.load('org/name')" in card and "zoo eval org/name --count" in card
-    assert str(folder) not in card and (folder / "README.md").read_text() != card
-
-    FakeApi.calls = []
-    hub.push(folder, "org/name")  # public by default, to main
-    calls = dict(FakeApi.calls)
-    assert calls["create_repo"]["private"] is None and "create_branch" not in calls
-    assert calls["create_commit"]["revision"] is None
-
-
-def test_push_never_replaces_a_different_remote_card_without_force(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setattr(publish, "HfApi", FakeApi)
-    monkeypatch.setenv("HF_TOKEN", "hf_test_token")
-    folder = hub.save(build("recursive"), tmp_path / "model", repo_id="org/name")
-    FakeApi.calls, FakeApi.cache = [], tmp_path
-    FakeApi.remote = {"README.md": "# name\n\nA card someone edited on the Hub.\n"}
-    error = zoo_error(capsys, "push", str(folder), "org/name")
-    assert "the model card on the Hub at org/name differs" in error and "--force" in error
-    assert "create_commit" not in dict(FakeApi.calls)  # nothing went up
-
-    FakeApi.remote = {"README.md": (folder / "README.md").read_text()}  # the same card: no --force needed
-    main(["push", str(folder), "org/name"])
-    assert "create_commit" in dict(FakeApi.calls)
-
-    FakeApi.calls = []
-    FakeApi.remote = {"README.md": "edited"}
-    main(["push", str(folder), "org/name", "--force"])
-    assert "create_commit" in dict(FakeApi.calls)
-
-
-def test_card_for_hub_names_the_repo_id_and_keeps_what_the_user_wrote(tmp_path: Path) -> None:
-    from zoo.hub.card import card_for_hub
-
-    folder = hub.save(build("recursive"), tmp_path / "model", results={"exact_match": {"1": 0.5}})
-    text = (folder / "README.md").read_text() + "\nMy notes about model.\n"
-    local = str(folder)
-    assert f"zoo.load('{local}')" in text  # exported without a repo id: usage lines name the folder
-    card = card_for_hub(text, "org/name")
-    assert local not in card and card.endswith("My notes about model.\n")
-    assert "zoo eval org/name --count 500" in card and "zoo.load('org/name')" in card
-    assert "zoo download org/name --dir model\nzoo fit -c model/recipe.yaml --init_from org/name" in card
-    # exported for one repo id, pushed under another
-    moved = card_for_hub(card, "org/other")
-    assert "org/name" not in moved and "zoo.load('org/other')" in moved and "zoo download org/other --dir" in moved
-    # a catalog name stays: it works wherever belief-zoo is installed
-    named = hub.save(build("recursive"), tmp_path / "cat", repo_id="belief-zoo/x", catalog_name="x")
-    catalog_card = (named / "README.md").read_text()
-    assert "zoo eval x --count" in catalog_card and "zoo download belief-zoo/x" in catalog_card
-    pushed = card_for_hub(catalog_card, "org/x", keep=("x",), renamed={"belief-zoo/x": "org/x"})
-    assert "zoo eval x --count" in pushed and "zoo download org/x" in pushed and "belief-zoo/x" not in pushed
-
-
-def test_push_needs_a_token_and_a_valid_folder(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setattr(publish, "HfApi", FakeApi)
-    monkeypatch.setattr(publish, "get_token", lambda: None)
-    folder = hub.save(build("energy"), tmp_path / "model")
-    assert "zoo push: no Hugging Face token: set HF_TOKEN, or run `hf auth login`" in zoo_error(
-        capsys, "push", str(folder), "org/name"
-    )
-    (folder / "model.safetensors").unlink()
-    assert "has no model.safetensors" in zoo_error(capsys, "push", str(folder), "org/name")
-    assert "zoo push: no folder at org/model: make one with `zoo export" in zoo_error(
-        capsys, "push", "org/model", "org/name"
-    )

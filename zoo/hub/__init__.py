@@ -12,10 +12,11 @@ imported: weights are read from safetensors only, settings from JSON, families l
 
 Modules: `layout` (the folder's files, config.json, building a family from it), `sources` (folder, file or
 repo id; the Hub's errors), `loading` (`load`, `init_from`), `card` (the model card), `mixin`
-(huggingface_hub's ModelHubMixin), `publish` (save, export, push, download).
+(huggingface_hub's ModelHubMixin), `exporting` (writing a model folder: save, export), `remote` (push, download).
 """
 
 from zoo.hub.card import model_card, reconstruct_recipe
+from zoo.hub.exporting import Written, export, save
 from zoo.hub.layout import (
     CARD_NAME,
     CONFIG_NAME,
@@ -30,7 +31,7 @@ from zoo.hub.layout import (
 )
 from zoo.hub.loading import init_from, load
 from zoo.hub.mixin import HubFamily
-from zoo.hub.publish import Written, download, export, push, save
+from zoo.hub.remote import download, push
 from zoo.hub.sources import fetch, locate
 
 __all__ = [

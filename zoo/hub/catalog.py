@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict
 
-from zoo import registry, tasks
+from zoo import known, tasks
 from zoo.errors import DamagedFileError, ZooError
 from zoo.hub.layout import CONFIG_NAME, WEIGHTS_NAME, HubError, file_sha256, read_json
 from zoo.io.typecheck import mismatch, type_hints
@@ -120,13 +120,13 @@ def entry_problem(name: str, fields: object) -> str | None:
         return "its name is not lower-case letters, digits and '-'"
     if not isinstance(fields, dict):
         return "not a mapping"
-    known = {item.name: item for item in dataclasses.fields(CatalogEntry) if item.name != "name"}
-    unknown = sorted(set(fields) - set(known))
+    declared = {item.name: item for item in dataclasses.fields(CatalogEntry) if item.name != "name"}
+    unknown = sorted(set(fields) - set(declared))
     if unknown:
         return f"unknown key {unknown[0]!r}"
     needed = [
         key
-        for key, item in known.items()
+        for key, item in declared.items()
         if dataclasses.MISSING is item.default and dataclasses.MISSING is item.default_factory
     ]
     missing = [key for key in needed if key not in fields]
@@ -151,8 +151,8 @@ def entry_problem(name: str, fields: object) -> str | None:
     if fields["hub"].count("/") != 1:
         return f"hub = {fields['hub']!r}, not a Hub repo id (org/name)"
     try:
-        registry.family(fields["family"])
-        registry.regime(fields["regime"])
+        known.family(fields["family"])
+        known.regime(fields["regime"])
         tasks.get(**fields["task"])
     except ZooError as error:
         return str(error)
