@@ -21,6 +21,7 @@ from typing import Any, ClassVar, TypeVar
 import numpy as np
 import torch
 
+from zoo import registry
 from zoo.errors import ZooError
 
 PAD_TOKEN = 0
@@ -41,43 +42,26 @@ NO_SOLUTION = "no solution"
 CONTRADICTORY_GIVENS = "contradictory givens"
 STATUSES = (SOLVED, UNVERIFIED, NO_SOLUTION, CONTRADICTORY_GIVENS)
 
-_REGISTRY: dict[str, type[Task]] = {}
-
 T = TypeVar("T", bound=type)
 
 
 def register(cls: T) -> T:
-    """Class decorator: make a ``Task`` subclass reachable as ``zoo.tasks.get(cls.name)``.
-
-    A new task registers with one line, ``@register`` above its class.
-    """
-    name = getattr(cls, "name", None)
-    if not isinstance(name, str) or not name:
-        raise TypeError(f"{cls.__qualname__} needs a non-empty class attribute `name` to be registered")
-    known = _REGISTRY.get(name)
-    if known is not None and known is not cls:
-        raise ValueError(
-            f"task name {name!r} is already registered by {known.__module__}.{known.__qualname__}; "
-            f"choose another `name` for {cls.__module__}.{cls.__qualname__}"
-        )
-    _REGISTRY[name] = cls
-    return cls
+    """Class decorator: make a ``Task`` subclass reachable as ``zoo.tasks.get(cls.name)`` (`zoo.registry`)."""
+    return registry.register_task(cls)
 
 
 def names() -> list[str]:
     """Sorted names of all registered tasks."""
-    return sorted(_REGISTRY)
+    return registry.TASKS.names()
 
 
 def get(name: str, **options: Any) -> Task:
     """Build the task registered as ``name`` with constructor ``options``.
 
-    ``get(**task.spec())`` rebuilds an equal task. Raises ``ValueError`` for an unknown name
-    (listing the known ones) or an option the task does not take (naming it).
+    ``get(**task.spec())`` rebuilds an equal task. Raises ``ZooError`` for an unknown name (listing the known
+    ones) or an option the task does not take (naming it).
     """
-    if not isinstance(name, str) or name not in _REGISTRY:
-        raise ZooError(f"unknown task {name!r}; known tasks: {', '.join(names()) or '(none)'}", key="name")
-    cls = _REGISTRY[name]
+    cls = registry.TASKS.get(name, key="name")
     accepted = cls.option_names()
     unknown = sorted(set(options) - set(accepted))
     if unknown:
@@ -96,6 +80,11 @@ class Task(abc.ABC):
     size: int
     #: version of `generate`; bump it when the same seed would give other puzzles (invalidates data caches)
     generator_version: ClassVar[int] = 1
+    #: small but non-trivial constructor options (``zoo.tasks.get`` keywords, no "name") that the task conformance
+    #: suite, tests/tasks/test_task_conformance.py, checks this task with. Each must be small enough that
+    #: `solutions` enumerates every solution of a generated puzzle in milliseconds, and that 256 generated puzzles
+    #: take about a second and fall in all three data splits. A task declares at least one.
+    conformance_options: ClassVar[tuple[dict[str, Any], ...]] = ()
 
     # ------------------------------------------------------------------ identity
     @classmethod

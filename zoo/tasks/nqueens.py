@@ -126,6 +126,11 @@ class NQueens(Task):
     """
 
     name = "nqueens"
+    conformance_options = (
+        {"size": 6, "placed": 2},
+        {"size": 8, "placed": 3, "min_solutions": 2},
+        {"size": 10, "placed": 4},
+    )
 
     #: side -> all full solutions as queen columns per row ``[S, n]``, in lexicographic order
     _all_solutions: ClassVar[dict[int, np.ndarray]] = {}

@@ -6,8 +6,7 @@ removes cells in random order; with ``unique=True`` a cell is removed only if th
 exactly one solution, with ``unique=False`` cells are removed blindly and puzzles with a single
 solution are resampled.
 
-The solver works on bitmasks of used digits per row, column and box, always branches on the
-cell with the fewest candidates, and counts solutions up to a limit.
+The solver (`zoo.tasks.sudoku_search`) counts solutions up to a limit.
 
 Givens contradict each other when a digit is given more than once in a row, column or box.
 Consistent givens may still admit no solution: `solvable` searches for one, bounded by
@@ -25,6 +24,7 @@ import numpy as np
 from zoo.errors import ZooError
 
 from .base import Task, register
+from .sudoku_search import GaveUp, Geometry, search
 
 #: (box rows, box columns) for each supported side
 BOX_SHAPES: dict[int, tuple[int, int]] = {4: (2, 2), 6: (2, 3), 9: (3, 3)}
@@ -48,139 +48,6 @@ MAX_ATTEMPTS = 200
 SOLVABLE_NODES = 20_000
 
 
-class _GaveUp(Exception):
-    """`_search` visited more nodes than it was allowed."""
-
-
-class _Geometry:
-    """Precomputed tables for the solver: units are rows ``0..n-1``, columns ``n..2n-1``, boxes ``2n..3n-1``."""
-
-    def __init__(self, n: int, box_rows: int, box_cols: int) -> None:
-        self.n = n
-        self.full = (1 << n) - 1
-        stacks = n // box_cols
-        self.units = [
-            (i // n, n + i % n, 2 * n + (i // n) // box_rows * stacks + (i % n) // box_cols) for i in range(n * n)
-        ]
-        self.popcount = [bin(m).count("1") for m in range(1 << n)]
-
-
-def _search(
-    geo: _Geometry,
-    cells: list[int],
-    limit: int | None,
-    forbid_cell: int = -1,
-    forbid_digit: int = 0,
-    rnd: random.Random | None = None,
-    max_nodes: int | None = None,
-) -> list[list[int]]:
-    """Solutions (flat lists) of ``cells`` (flat, 0 = blank), at most ``limit`` of them.
-
-    ``forbid_digit`` is excluded from the blank cell ``forbid_cell``. ``rnd`` tries the candidate
-    digits in random order (used to fill random grids). Contradicting givens give no solution.
-    Raises `_GaveUp` after visiting ``max_nodes`` nodes, if given.
-
-    Each node fills a forced cell if there is one (a cell with one candidate, or the only place
-    left for a digit in a row, column or box), otherwise branches on the cell with the fewest
-    candidates; a cell without candidates or a digit without a place ends the branch.
-    """
-    n, full, units, popcount = geo.n, geo.full, geo.units, geo.popcount
-    n_units = 3 * n
-    used = [0] * n_units
-    grid = list(cells)
-    empties: list[int] = []
-    for i, v in enumerate(grid):
-        if v:
-            r, c, b = units[i]
-            bit = 1 << (v - 1)
-            if (used[r] | used[c] | used[b]) & bit:
-                return []
-            used[r] |= bit
-            used[c] |= bit
-            used[b] |= bit
-        else:
-            empties.append(i)
-    forbid_mask = full & ~(1 << (forbid_digit - 1)) if forbid_digit else full
-    out: list[list[int]] = []
-    masks = [0] * (n * n)
-    nodes_left = [max_nodes]
-
-    def rec(k: int) -> bool:
-        """Fill ``empties[:k]``; True means stop (limit reached)."""
-        if nodes_left[0] is not None:
-            nodes_left[0] -= 1
-            if nodes_left[0] < 0:
-                raise _GaveUp
-        if k == 0:
-            out.append(grid.copy())
-            return limit is not None and len(out) >= limit
-        best, best_mask, best_count = -1, 0, n + 1
-        once = [0] * n_units  # digits with at least one place in the unit
-        twice = [0] * n_units  # digits with at least two places
-        for j in range(k):
-            i = empties[j]
-            r, c, b = units[i]
-            m = full & ~(used[r] | used[c] | used[b])
-            if i == forbid_cell:
-                m &= forbid_mask
-            if not m:
-                return False
-            cnt = popcount[m]
-            if cnt < best_count:
-                best, best_mask, best_count = j, m, cnt
-                if cnt == 1:
-                    break
-            masks[i] = m
-            twice[r] |= once[r] & m
-            once[r] |= m
-            twice[c] |= once[c] & m
-            once[c] |= m
-            twice[b] |= once[b] & m
-            once[b] |= m
-        else:
-            # every cell was scanned: look for dead units and hidden singles
-            for u in range(n_units):
-                if (once[u] | used[u]) != full:
-                    return False
-            for u in range(n_units):
-                hidden = once[u] & ~twice[u]
-                if hidden:
-                    bit = hidden & -hidden
-                    for j in range(k):
-                        i = empties[j]
-                        if masks[i] & bit and u in units[i]:
-                            best, best_mask, best_count = j, bit, 1
-                            break
-                    break
-        i = empties[best]
-        empties[best], empties[k - 1] = empties[k - 1], i
-        r, c, b = units[i]
-        m = best_mask
-        bits = []
-        while m:
-            bit = m & -m
-            bits.append(bit)
-            m ^= bit
-        if rnd is not None and len(bits) > 1:
-            rnd.shuffle(bits)
-        for bit in bits:
-            used[r] |= bit
-            used[c] |= bit
-            used[b] |= bit
-            grid[i] = bit.bit_length()
-            if rec(k - 1):
-                return True
-            used[r] ^= bit
-            used[c] ^= bit
-            used[b] ^= bit
-        grid[i] = 0
-        return False
-
-    if limit is None or limit > 0:
-        rec(len(empties))
-    return out
-
-
 def generatable_givens(size: int, unique: bool) -> tuple[int, int]:
     """The givens ``(lowest, highest)`` at which `Sudoku.generate` makes puzzles of side ``size`` reliably."""
     return (RELIABLE_GIVENS[size], size * size) if unique else (0, RELIABLE_MULTI_GIVENS[size])
@@ -197,6 +64,12 @@ class Sudoku(Task):
     """
 
     name = "sudoku"
+    conformance_options = (
+        {"size": 4, "givens": 5},
+        {"size": 4, "givens": 6, "unique": False},
+        {"size": 6, "givens": 12},
+        {"size": 6, "givens": 18, "unique": False},
+    )
 
     def __init__(self, size: int = 9, givens: int | None = None, unique: bool = True) -> None:
         if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or int(size) not in BOX_SHAPES:
@@ -233,7 +106,7 @@ class Sudoku(Task):
         self.givens = givens
         self.unique = unique
         self.box_rows, self.box_cols = BOX_SHAPES[n]
-        self._geo = _Geometry(n, self.box_rows, self.box_cols)
+        self._geo = Geometry(n, self.box_rows, self.box_cols)
 
     def spec(self) -> dict[str, Any]:
         return {"name": self.name, "size": self.size, "givens": self.givens, "unique": self.unique}
@@ -286,7 +159,7 @@ class Sudoku(Task):
             raise ValueError(f"limit must be None or a non-negative integer, got {limit!r}")
         p = self.check_board(puzzle, "puzzle")
         n = self.size
-        found = _search(self._geo, p.reshape(-1).tolist(), None if limit is None else int(limit))
+        found = search(self._geo, p.reshape(-1).tolist(), None if limit is None else int(limit))
         return [np.asarray(s, dtype=np.int64).reshape(n, n) for s in found]
 
     def count_solutions(self, puzzle: np.ndarray, limit: int | None = None) -> int:
@@ -311,8 +184,8 @@ class Sudoku(Task):
         """Whether ``puzzle`` has a solution; None when the search gave up after `SOLVABLE_NODES` nodes."""
         p = self.check_board(puzzle, "puzzle")
         try:
-            return bool(_search(self._geo, p.reshape(-1).tolist(), 1, max_nodes=SOLVABLE_NODES))
-        except _GaveUp:
+            return bool(search(self._geo, p.reshape(-1).tolist(), 1, max_nodes=SOLVABLE_NODES))
+        except GaveUp:
             return None
 
     # ------------------------------------------------------------------ generation
@@ -323,7 +196,7 @@ class Sudoku(Task):
         return random.Random(sum(w << (64 * k) for k, w in enumerate(words)))
 
     def _random_grid(self, rnd: random.Random) -> list[int]:
-        (grid,) = _search(self._geo, [0] * self.num_cells, 1, rnd=rnd)
+        (grid,) = search(self._geo, [0] * self.num_cells, 1, rnd=rnd)
         return grid
 
     def _unique_puzzle(self, rnd: random.Random) -> tuple[list[int], list[int]] | None:
@@ -338,7 +211,7 @@ class Sudoku(Task):
             v = cells[i]
             cells[i] = 0
             # the puzzle stays unique iff no solution puts another digit in cell i
-            if _search(self._geo, cells, 1, forbid_cell=i, forbid_digit=v):
+            if search(self._geo, cells, 1, forbid_cell=i, forbid_digit=v):
                 cells[i] = v
             else:
                 remaining -= 1
@@ -349,7 +222,7 @@ class Sudoku(Task):
         cells = solution.copy()
         for i in rnd.sample(range(self.num_cells), self.num_cells - self.givens):
             cells[i] = 0
-        return (cells, solution) if len(_search(self._geo, cells, 2)) >= 2 else None
+        return (cells, solution) if len(search(self._geo, cells, 2)) >= 2 else None
 
     def check_generatable(self) -> None:
         n = self.size
