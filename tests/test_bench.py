@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import zoo_error
-from tests.test_hub import build, write_checkpoint
-from zoo import hub, registry
+from tests.helpers import build, write_checkpoint
+from zoo import hub, known
 from zoo.cli import main
 from zoo.evaluation.budget import Budget
 
 
-@pytest.mark.parametrize("name", registry.family_names())
+@pytest.mark.parametrize("name", known.family_names())
 def test_flops_grow_linearly_with_steps_and_samples(name: str) -> None:
     model = build(name)
     one, two, three = (model.budget_cost(Budget(steps))["flops"] for steps in (2, 4, 6))

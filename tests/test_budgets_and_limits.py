@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from tests.conftest import zoo_error
-from tests.test_hub import TASK, build
+from tests.helpers import TASK, build
 from zoo import hub, tasks
 from zoo.cli import main, options
 from zoo.errors import ZooError
@@ -228,7 +228,7 @@ def test_free_ram_is_bounded_by_a_cgroup_v1_limit(tmp_path: Path) -> None:
 def test_free_ram_is_bounded_by_the_address_space_limit() -> None:
     script = (
         "import resource\n"
-        "from zoo import resources\n"
+        "from zoo.evaluation import resources\n"
         "mapped = resources._kilobytes(open('/proc/self/status').read(), 'VmSize')\n"
         "resource.setrlimit(resource.RLIMIT_AS, (mapped + 2**29, resource.getrlimit(resource.RLIMIT_AS)[1]))\n"
         "print(*resources.process_memory(), sep=';')\n"

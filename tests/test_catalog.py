@@ -10,7 +10,7 @@ import pytest
 
 import zoo
 from tests.conftest import zoo_error
-from tests.test_hub import assert_same_predictions, build
+from tests.helpers import assert_same_predictions, build
 from zoo import hub
 from zoo.cli import main
 from zoo.errors import DamagedFileError
@@ -138,15 +138,15 @@ def test_a_damaged_catalog_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 
 def test_zoo_push_catalog_uploads_every_bundled_model(tiny_catalog, monkeypatch, tmp_path, capsys) -> None:
-    from tests.test_hub import FakeApi
-    from zoo.hub import publish
+    from tests.helpers import FakeApi
+    from zoo.hub import remote
 
-    monkeypatch.setattr(publish, "HfApi", FakeApi)
-    monkeypatch.setattr(publish, "get_token", lambda: None)
+    monkeypatch.setattr(remote, "HfApi", FakeApi)
+    monkeypatch.setattr(remote, "get_token", lambda: None)
     assert "no Hugging Face token: set HF_TOKEN, or run `hf auth login`" in zoo_error(
         capsys, "push", "--catalog", "my-org"
     )
-    monkeypatch.setattr(publish, "get_token", lambda: "hf_test_token")
+    monkeypatch.setattr(remote, "get_token", lambda: "hf_test_token")
     FakeApi.calls, FakeApi.remote, FakeApi.cache = [], {}, tmp_path
     main(["push", "--catalog", "my-org"])
     printed = capsys.readouterr().out

@@ -22,17 +22,17 @@ import yaml
 
 import zoo
 from tests.conftest import RECIPES, REPO, TINY
-from zoo import hub, registry
+from zoo import hub, known
 from zoo.cli import main
+from zoo.contract import keep_givens
 from zoo.data import TaskDataModule
 from zoo.errors import ZooError
 from zoo.evaluation.budget import Budget
 from zoo.models import ReasoningFamily
-from zoo.models.thought import keep_givens
 from zoo.regimes import missing_capabilities
 from zoo.tasks.base import BLANK_TOKEN, FIRST_SYMBOL_TOKEN
 
-FAMILIES = registry.family_names()
+FAMILIES = known.family_names()
 
 
 def recipes_of(name: str) -> list[Path]:
@@ -44,9 +44,9 @@ def recipes_of(name: str) -> list[Path]:
         model = text.get("model") or {}
         if "init_from" in text or not isinstance(model, dict) or not model.get("class_path"):
             continue
-        if registry.family(model["class_path"]).__name__ == name:
+        if known.family(model["class_path"]).__name__ == name:
             found.append(recipe)
-    default = type(registry.family(name).default_regime()).__name__
+    default = type(known.family(name).default_regime()).__name__
 
     def regime(path: Path) -> str:
         return yaml.safe_load(path.read_text())["model"]["init_args"]["regime"]["class_path"].rpartition(".")[2]
@@ -56,7 +56,7 @@ def recipes_of(name: str) -> list[Path]:
 
 def tiny(name: str, seed: int = 0) -> tuple[ReasoningFamily, torch.Tensor]:
     """A tiny model of family `name` on the task of its first recipe, and 6 of that task's puzzles [6, L]."""
-    cls = registry.family(name)
+    cls = known.family(name)
     task = yaml.safe_load(recipes_of(name)[0].read_text())["data"]["task"]
     torch.manual_seed(seed)
     model = cls(task, **cls.tiny_settings).eval()
@@ -140,7 +140,7 @@ def assert_honest(inputs: torch.Tensor, answers: torch.Tensor, what: str) -> Non
 )
 @pytest.mark.parametrize("name", FAMILIES)
 def test_every_answer_keeps_the_givens_and_holds_only_symbols(name: str, task: dict[str, Any]) -> None:
-    cls = registry.family(name)
+    cls = known.family(name)
     torch.manual_seed(3)
     model = cls(task, **cls.tiny_settings).eval()
     inputs = torch.cat([random_puzzles(task, 6, given, seed=seed) for seed, given in enumerate((0.1, 0.3, 0.6))])
@@ -173,9 +173,9 @@ def test_export_then_load_answers_the_same(name: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", FAMILIES)
 def test_it_trains_with_exactly_the_regimes_its_capabilities_allow(name: str) -> None:
-    cls = registry.family(name)
+    cls = known.family(name)
     task = yaml.safe_load(recipes_of(name)[0].read_text())["data"]["task"]
-    for regime in registry.regimes():
+    for regime in known.regimes():
         if missing_capabilities(cls, regime):
             with pytest.raises(ZooError, match=f"{name} cannot be trained with {regime.__name__}, which needs"):
                 cls(task, regime(), **cls.tiny_settings)

@@ -15,7 +15,7 @@ import torch
 
 import zoo
 from tests.conftest import QUICKSTART_RECIPE, TINY
-from tests.test_hub import build, write_checkpoint
+from tests.helpers import build, write_checkpoint
 from zoo import hub
 from zoo.checkpoints import read_checkpoint
 from zoo.cli import main

@@ -18,7 +18,7 @@ import torch
 
 import zoo
 from tests.conftest import zoo_error
-from tests.test_hub import build, write_checkpoint
+from tests.helpers import build, write_checkpoint
 from zoo import hub
 from zoo.errors import DamagedFileError, ZooError
 from zoo.hub import catalog

@@ -20,9 +20,9 @@ import yaml
 from huggingface_hub import constants
 
 from tests.conftest import REPO, TINY
-from tests.test_hub import FakeApi, cache_repo
+from tests.helpers import FakeApi, cache_repo
 from zoo.cli import main
-from zoo.hub import catalog, publish
+from zoo.hub import catalog, remote
 from zoo.tasks.sudoku import Sudoku
 
 DOCUMENTS = [REPO / "README.md", *sorted((REPO / "docs").rglob("*.md"))]
@@ -93,7 +93,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         patch.setenv("HF_TOKEN", "hf_docs_test_token")
         patch.setattr(constants, "HF_HUB_CACHE", str(root / "hf-cache"))
         patch.setattr(constants, "HF_HUB_OFFLINE", True)
-        patch.setattr(publish, "HfApi", FakeApi)
+        patch.setattr(remote, "HfApi", FakeApi)
         yield root
 
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from tests.conftest import QUICKSTART_RECIPE, REPO, TINY, zoo_error
-from tests.test_hub import build, write_checkpoint
+from tests.helpers import build, write_checkpoint
 from zoo import hub
 from zoo.cli import main
 from zoo.errors import ZooError
@@ -95,6 +95,16 @@ CASES = {
     "unknown task": (fit("--data.task.name", "chess"), ["'chess'", "nqueens, sudoku", "--data.task.name"]),
     "not a number": (fit("--data.batch_size", "abc"), ["data.batch_size", "abc"]),
     "unknown model key": (fit("--model.init_args.widht", "3"), ["widht"]),
+    "a family setting on the regime": (
+        [
+            "fit",
+            "-c",
+            str(REPO / "recipes/ebt/sudoku6-energy-descent.yaml"),
+            "--model.init_args.regime.init_args.step_size",
+            "5",
+        ],
+        ["step_size is a setting of the family now", "model.init_args.step_size", "given as --model.init_args.regime"],
+    ),
     "bad model value": (fit("--model.init_args.cycles", "0"), ["cycles", "0", "--model.init_args.cycles"]),
     "unset env variable": (fit("-c", "{root}/env.yaml"), ["ZOO_SURELY_UNSET_VARIABLE", "env.yaml, line 2"]),
     "init_from missing": (fit("--init_from", "{root}/nowhere"), ["nowhere", "given as --init_from"]),

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import zoo_error
-from tests.test_hub import build, write_checkpoint
+from tests.helpers import build, write_checkpoint
 from zoo.cli import main
 from zoo.evaluation import evaluate, sizing
 from zoo.evaluation.budget import Budget

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from tests.conftest import REPO, TINY, zoo_error
-from tests.test_hub import assert_same_predictions, build, write_checkpoint
+from tests.helpers import assert_same_predictions, build, write_checkpoint
 from zoo import hub
 from zoo.checkpoints import load_checkpoint
 from zoo.cli import main

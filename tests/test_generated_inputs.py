@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import TINY
-from tests.test_hub import TASK, build, write_checkpoint
+from tests.helpers import TASK, build, write_checkpoint
 from zoo import hub, tasks
 from zoo.cli import main
 from zoo.hub import catalog

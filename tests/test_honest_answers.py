@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import zoo
-from tests.test_hub import build
+from tests.helpers import build
 from zoo import hub, tasks
 from zoo.cli import main
 from zoo.tasks import NQueens, Sudoku

@@ -15,7 +15,7 @@ import torch
 
 import zoo
 from tests.conftest import REPO
-from zoo.models.thought import keep_givens
+from zoo.contract import keep_givens
 from zoo.regimes import TruncatedEnergyDescent
 
 LEGACY = REPO / "tests" / "data" / "legacy"

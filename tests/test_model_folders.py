@@ -12,7 +12,7 @@ import pytest
 from huggingface_hub import constants
 
 from tests.conftest import zoo_error
-from tests.test_hub import build, cache_repo, write_checkpoint
+from tests.helpers import build, cache_repo, write_checkpoint
 from zoo import hub
 from zoo.cli import main
 from zoo.evaluation.results import write_results

@@ -172,7 +172,7 @@ def test_ckpt_path_last_falls_back_through_the_step_checkpoints(
 def test_among_checkpoints_of_the_same_time_the_larger_step_is_newest(tmp_path: Path) -> None:
     """Coarse file times (seconds, or an archive restored) tie: the step stored in the file decides, not the
     name ('step=9' sorts after 'step=10') nor the order the folder lists them in."""
-    from tests.test_hub import build, write_checkpoint
+    from tests.helpers import build, write_checkpoint
 
     folder = tmp_path / "lightning_logs" / "version_0" / "checkpoints"
     state = torch.load(write_checkpoint(build("recursive"), folder / "last.ckpt"), weights_only=True)

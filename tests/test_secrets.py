@@ -8,10 +8,10 @@ import pytest
 import yaml
 
 from tests.conftest import QUICKSTART_RECIPE, TINY, zoo_error
-from tests.test_hub import FakeApi, build
+from tests.helpers import FakeApi, build
 from zoo import hub
 from zoo.cli import main
-from zoo.hub import publish
+from zoo.hub import remote
 
 SECRET = "hf_TopSecretValue0123456789"
 
@@ -55,7 +55,7 @@ def test_an_environment_secret_is_in_no_exported_or_pushed_file(
             assert SECRET.encode() not in file.read_bytes(), file
     assert "${oc.env:ZOO_TEST_API_TOKEN}" in (tmp_path / "model" / "recipe.yaml").read_text()
 
-    monkeypatch.setattr(publish, "HfApi", FakeApi)
+    monkeypatch.setattr(remote, "HfApi", FakeApi)
     monkeypatch.setenv("HF_TOKEN", "hf_test_token")
     FakeApi.calls, FakeApi.remote = [], {}
     main(["push", str(tmp_path / "model"), "org/name"])
@@ -78,7 +78,7 @@ def test_a_secret_pasted_into_a_recipe_is_redacted_on_export(tmp_path: Path, mon
 
 
 def test_push_refuses_a_folder_that_holds_a_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
-    monkeypatch.setattr(publish, "HfApi", FakeApi)
+    monkeypatch.setattr(remote, "HfApi", FakeApi)
     monkeypatch.setenv("HF_TOKEN", "hf_pushTokenValue98765")
     folder = hub.save(build("recursive"), tmp_path / "model")
     (folder / "README.md").write_text((folder / "README.md").read_text() + "\ntoken: hf_pushTokenValue98765\n")

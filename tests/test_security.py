@@ -16,7 +16,7 @@ from huggingface_hub.utils import filter_repo_objects
 
 import zoo
 from tests.conftest import QUICKSTART_RECIPE, TINY, zoo_error
-from tests.test_hub import build, cache_repo, write_checkpoint
+from tests.helpers import build, cache_repo, write_checkpoint
 from zoo import hub, registry
 from zoo.errors import ZooError
 from zoo.hub import sources
@@ -147,12 +147,12 @@ def test_a_family_from_outside_the_zoo_registers_in_python(tmp_path: Path, monke
     class OutsideReasoner(RecursiveReasoner):
         """A family defined outside the zoo's package."""
 
-    monkeypatch.setitem(registry._FAMILIES, "OutsideReasoner", OutsideReasoner)  # what register_family does
+    monkeypatch.setitem(registry.FAMILIES.table, "OutsideReasoner", OutsideReasoner)  # what register_family does
     torch.manual_seed(0)
     model = OutsideReasoner({"name": "sudoku", "size": 4}, width=16, cycles=1, latent_updates=1)
     folder = hub.save(model, tmp_path / "model")
     assert type(zoo.load(folder)) is OutsideReasoner
-    monkeypatch.delitem(registry._FAMILIES, "OutsideReasoner")
+    monkeypatch.delitem(registry.FAMILIES.table, "OutsideReasoner")
     with pytest.raises(ZooError, match="unknown family 'OutsideReasoner'.*register_family"):
         zoo.load(folder)
 

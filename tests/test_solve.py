@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import QUICKSTART_RECIPE, TINY, zoo_error
-from tests.test_hub import TASK, build
+from tests.helpers import TASK, build
 from zoo import hub, tasks
 from zoo.cli import main
 

@@ -25,10 +25,10 @@ from typing import Any
 import torch
 from torch.nn.modules import module as nn_module
 
-from zoo import registry, tasks
+from zoo import known, tasks
 from zoo.errors import DamagedFileError, ZooError
 from zoo.io.typecheck import mismatch, shown, type_hints
-from zoo.models.base import ReasoningFamily
+from zoo.models.base import SETTINGS_VERSION, ReasoningFamily
 
 Shapes = Mapping[str, tuple[int, ...]]
 # What the skeleton may register beyond the file's tensor count (containers, activations, EMA bookkeeping).
@@ -46,8 +46,17 @@ def family_arguments(
         raise ZooError(
             f"{where} holds no hyper-parameters mapping (got {type(hparams).__name__}): export or train it again"
         )
+    version = hparams.get("_settings_version", 1)
+    if isinstance(version, int) and not isinstance(version, bool) and version > SETTINGS_VERSION:
+        raise ZooError(
+            f"{where} was written by a newer belief-zoo (settings version {version}; this one reads up to "
+            f"{SETTINGS_VERSION}): upgrade belief-zoo"
+        )
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        problem = f"{section + '.' if section else ''}_settings_version = {version!r}, not 1..{SETTINGS_VERSION}"
+        raise DamagedFileError(f"{where} is damaged or was edited: {problem}; {_advice(where)}")
     arguments = {key: value for key, value in hparams.items() if not str(key).startswith("_")}
-    arguments = {**getattr(cls, "legacy_defaults", {}), **arguments}
+    arguments = cls.upgrade_settings(arguments, version)
     hints = argument_hints(cls)
     unknown = sorted(map(str, set(arguments) - set(hints)))
     if unknown:
@@ -98,7 +107,7 @@ def settings_problem(
             return f"{prefix}task: {error}"
     regime = arguments.get("regime")
     if isinstance(regime, Mapping) and "class_path" in regime:
-        regime_cls = registry.regime(regime["class_path"], where)
+        regime_cls = known.regime(regime["class_path"], where)
         fields = {field.name for field in dataclasses.fields(regime_cls)}  # every regime is a dataclass
         hints = type_hints(regime_cls)
         settings = regime.get("init_args")
@@ -206,7 +215,7 @@ def build_family(
     .ckpt). `section` is where `hparams` sit in the file ("hparams" of config.json), named in messages.
     A setting that is of the wrong type, or that the family refuses, is a `DamagedFileError` naming `where`.
     """
-    cls = registry.family(name, where)
+    cls = known.family(name, where)
     arguments = family_arguments(cls, hparams, where, section)
     prefix = f"{section}." if section else ""
     if shapes is not None:

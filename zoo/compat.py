@@ -47,8 +47,8 @@ def reads(saved: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
 
 def require_family(saved: object, expected: type | str, source: str) -> None:
     """Refuse a model whose family (registered name or old class path `saved`) is not `expected`."""
-    found = registry.family(saved, source)
-    wanted = expected if isinstance(expected, type) else registry.family(expected)
+    found = registry.FAMILIES.get(saved, source)
+    wanted = expected if isinstance(expected, type) else registry.FAMILIES.get(expected)
     if found is not wanted:
         raise ZooError(
             f"{source} holds {_a(found.__name__)} model, but {_a(wanted.__name__)} is expected here: "

@@ -15,11 +15,11 @@ from zoo.regimes import EnergyDescent, TruncatedEnergyDescent
 TASK = {"name": "sudoku", "size": 4, "givens": 6}
 
 
-def build(truncate: bool = False, **regime_options) -> EnergyTransformer:
+def build(truncate: bool = False, learn_step_size: bool = True, **regime_options) -> EnergyTransformer:
     torch.manual_seed(0)
-    options = {"steps": 3, "min_steps": 2, "step_size": 10.0, **regime_options}
+    options = {"steps": 3, "min_steps": 2, **regime_options}
     regime = (TruncatedEnergyDescent if truncate else EnergyDescent)(**options)
-    model = EnergyTransformer(TASK, regime, width=32, expansion=1.0)
+    model = EnergyTransformer(TASK, regime, width=32, expansion=1.0, step_size=10.0, learn_step_size=learn_step_size)
     model.log = lambda *args, **kwargs: None  # logging needs a Trainer; these tests drive steps by hand
     return model
 
@@ -32,7 +32,7 @@ def batch(count: int = 32, seed: int = 0) -> dict[str, torch.Tensor]:
 @pytest.fixture(scope="module")
 def trained() -> EnergyTransformer:
     model = build()
-    optimizer = torch.optim.AdamW(model.parameter_groups(), lr=3e-3)
+    optimizer = torch.optim.AdamW(model.optimizer_groups(), lr=3e-3)
     examples = batch(64)
     for step in range(80):
         loss = model.training_step(examples, step)
@@ -83,11 +83,11 @@ def test_unrolled_graph_differs_from_truncated() -> None:
 
 def test_step_size_trains_with_its_own_learning_rate() -> None:
     model = build(step_size_lr_multiplier=50.0)
-    groups = model.parameter_groups()
+    groups = model.optimizer_groups()
     alpha_groups = [g for g in groups if any(p is model.model.step_size for p in g["params"])]
     assert len(alpha_groups) == 1 and alpha_groups[0]["lr"] == pytest.approx(model.hparams.lr * 50.0)
     frozen = build(learn_step_size=False)
-    assert not any(p is frozen.model.step_size for g in frozen.parameter_groups() for p in g["params"])
+    assert not any(p is frozen.model.step_size for g in frozen.optimizer_groups() for p in g["params"])
 
 
 def test_best_of_n_never_returns_higher_energy_than_its_first_sample(trained: EnergyTransformer) -> None:
@@ -158,9 +158,9 @@ def test_truncation_keeps_the_graph_through_the_last_step_only(truncate: bool, m
     model = build(truncate=truncate, random_steps=False, steps=4)
     graphs, original = [], model.descent_step
 
-    def recorded(net, inputs, logits, step_size, noise, create_graph):  # type: ignore[no-untyped-def]
+    def recorded(inputs, logits, step_size, noise, create_graph):  # type: ignore[no-untyped-def]
         graphs.append((create_graph, logits.requires_grad))
-        return original(net, inputs, logits, step_size, noise, create_graph)
+        return original(inputs, logits, step_size, noise, create_graph)
 
     monkeypatch.setattr(model, "descent_step", recorded)
     model.training_step(batch(8), 0)
@@ -177,11 +177,11 @@ def test_langevin_noise_moves_the_state_and_is_seeded() -> None:
     inputs = batch(4)["inputs"]
     logits = model.initial_logits(4, inputs.device)
     step = torch.tensor(0.5)
-    plain = model.descent_step(model.model, inputs, logits, step, 0.0, create_graph=False)[2]
+    plain = model.descent_step(inputs, logits, step, 0.0, create_graph=False)[2]
     torch.manual_seed(3)
-    energies, probs, noisy = model.descent_step(model.model, inputs, logits, step, 0.7, create_graph=False)
+    energies, probs, noisy = model.descent_step(inputs, logits, step, 0.7, create_graph=False)
     torch.manual_seed(3)
-    again = model.descent_step(model.model, inputs, logits, step, 0.7, create_graph=False)[2]
+    again = model.descent_step(inputs, logits, step, 0.7, create_graph=False)[2]
     assert torch.equal(noisy, again) and not torch.allclose(noisy, plain)
     # the moved state holds the very noise at which the gradient was taken: p = softmax(y + σε)
     torch.manual_seed(3)
@@ -194,12 +194,12 @@ def test_replay_warm_starts_are_used() -> None:
     examples = batch(8)
     for step in range(3):  # 8 rows remembered, then 4 fresh rows a step: full after three steps
         model.training_step(examples, step)
-    buffer = model.regime_state["_replay"]
-    assert buffer["logits"].shape[0] == 16
+    buffer = model.regime_state
+    assert buffer.logits.shape[0] == 16
     logits = model.initial_logits(8, examples["inputs"].device)
-    inputs, _, started, replayed = model.regime._with_replay(model, examples["inputs"], examples["targets"], logits)
+    inputs, _, started, replayed = model.regime._with_replay(buffer, examples["inputs"], examples["targets"], logits)
     assert replayed == 4  # half the batch starts from stored final predictions, not from noise
-    assert any(torch.equal(started[0], row) for row in buffer["logits"])
+    assert any(torch.equal(started[0], row) for row in buffer.logits)
     assert torch.equal(started[replayed:], logits[replayed:])
 
 
@@ -214,7 +214,7 @@ def test_saturation_and_step_size_are_logged() -> None:
 
 def test_mirror_descent_is_an_option() -> None:
     torch.manual_seed(0)
-    model = EnergyTransformer(TASK, EnergyDescent(steps=3, min_steps=2, step_size=10.0), width=32, descent="mirror")
+    model = EnergyTransformer(TASK, EnergyDescent(steps=3, min_steps=2), width=32, step_size=10.0, descent="mirror")
     model.log = lambda *args, **kwargs: None
     model.training_step(batch(8), 0).backward()
     assert model.model.energy_head.weight.grad.abs().sum() > 0

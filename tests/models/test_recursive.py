@@ -46,14 +46,14 @@ def test_carry_keeps_running_samples_and_replaces_halted_ones() -> None:
     reasoner = model()
     first, second = batch(4, 1), batch(4, 2)
     reasoner.training_step(first, 0)
-    carry = reasoner.regime_state["_carry"]
-    assert torch.equal(carry["steps"], torch.ones(4, dtype=torch.long))
-    carry["halted"] = torch.tensor([True, False, True, False])
+    carry = reasoner.regime_state
+    assert torch.equal(carry.steps, torch.ones(4, dtype=torch.long))
+    carry.halted = torch.tensor([True, False, True, False])
     reasoner.training_step(second, 1)
-    after = reasoner.regime_state["_carry"]
-    assert torch.equal(after["inputs"][[0, 2]], second["inputs"][[0, 2]])  # halted: fresh puzzles
-    assert torch.equal(after["inputs"][[1, 3]], first["inputs"][[1, 3]])  # running: kept
-    assert after["steps"].tolist() == [1, 2, 1, 2]
+    after = reasoner.regime_state
+    assert torch.equal(after.inputs[[0, 2]], second["inputs"][[0, 2]])  # halted: fresh puzzles
+    assert torch.equal(after.inputs[[1, 3]], first["inputs"][[1, 3]])  # running: kept
+    assert after.steps.tolist() == [1, 2, 1, 2]
 
 
 def test_samples_halt_at_max_steps() -> None:

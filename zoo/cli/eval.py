@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from zoo import hub, registry
+from zoo import hub, known
 from zoo.cli import options
 from zoo.cli.report import ArgumentParser
 from zoo.errors import ZooError
@@ -34,7 +34,7 @@ def default_out(model: str) -> Path:
 
 def selection_choices() -> list[str]:
     """Every way a registered family can choose among samples."""
-    return sorted({name for family in registry.families() for name in family.selections})
+    return sorted({name for family in known.families() for name in family.selections})
 
 
 def run(words: list[str]) -> None:
@@ -71,7 +71,7 @@ def run(words: list[str]) -> None:
         choices=selection_choices(),
         default=None,
         help="how a sampling family picks one answer among samples: "
-        + "; ".join(f"{f.__name__}: {', '.join(f.selections)}" for f in registry.families() if f.selections)
+        + "; ".join(f"{f.__name__}: {', '.join(f.selections)}" for f in known.families() if f.selections)
         + " (oracle = the task's verifier)",
     )
     parser.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: cuda when present)")

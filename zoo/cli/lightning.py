@@ -24,7 +24,7 @@ from lightning.pytorch.cli import (
     SaveConfigCallback,
 )
 
-from zoo import checkpoints, compat, registry
+from zoo import checkpoints, compat, known
 from zoo.cli import options
 from zoo.cli.recipe import RecipeSources, set_key
 from zoo.data import TaskDataModule, check_settings, check_training_batch, task_for_generation
@@ -152,8 +152,8 @@ class ZooCLI(LightningCLI):
         regime = getattr(getattr(getattr(model, "init_args", None), "regime", None), "class_path", None)
         if family is None:
             return
-        family_cls = registry.family(family)
-        regime_cls = registry.regime(regime) if regime is not None else type(family_cls.default_regime())
+        family_cls = known.family(family)
+        regime_cls = known.regime(regime) if regime is not None else type(family_cls.default_regime())
         try:
             check_pairing(family_cls, regime_cls)
         except ZooError as error:
@@ -175,10 +175,10 @@ class ZooCLI(LightningCLI):
     def _read_checkpoint(path: str) -> dict[str, Any]:
         try:
             checkpoint = checkpoints.read_checkpoint(path)
-            registry.family(checkpoint["zoo"]["family"], path)
+            known.family(checkpoint["zoo"]["family"], path)
             regime = checkpoint["hyper_parameters"].get("regime")
             if isinstance(regime, dict):
-                registry.regime(regime.get("class_path"), path)
+                known.regime(regime.get("class_path"), path)
         except ZooError as error:
             error.key = "ckpt_path"
             raise

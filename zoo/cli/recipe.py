@@ -9,17 +9,22 @@ where a setting came from — a flag, or a file and line — for error messages.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from zoo import registry
+from zoo import known
 from zoo.errors import ZooError
 from zoo.io.redact import ENV_REFERENCE
 
 EXAMPLE = "see recipes/quickstart.yaml"
+
+
+# A setting of the regime, as recipes and flags spell it.
+REGIME_SETTING = re.compile(r"model(?:\.init_args)?\.regime(?:\.init_args)?\.(?P<name>\w+)")
 
 
 def _walk(node: yaml.Node, prefix: str = "") -> Iterator[tuple[str, yaml.Node]]:
@@ -65,8 +70,23 @@ class RecipeSources:
         for path in self.files:
             self._check_file(path)
         for key, value, where in self._class_paths():
-            lookup = registry.regime if key.endswith("regime.class_path") or key.endswith("regime") else registry.family
+            lookup = known.regime if key.endswith("regime.class_path") or key.endswith("regime") else known.family
             lookup(value, where)
+        self._check_moved_settings()
+
+    def _check_moved_settings(self) -> None:
+        """Refuse a regime setting that is now the family's (it changes how the model thinks), saying where it goes."""
+        moved = {name for regime in known.regimes() for name in regime.moved_to_family}
+        keys = [key for node in self._nodes.values() for key, _ in _walk(node)]
+        keys += [flag[2:] for flag, _ in self._flag_values()]
+        for key in keys:
+            match = REGIME_SETTING.fullmatch(key)
+            if match and match["name"] in moved:
+                raise ZooError(
+                    f"{match['name']} is a setting of the family now, not of its regime (it changes how the model "
+                    f"thinks, whatever trains it): write it as model.init_args.{match['name']}",
+                    key=f"regime.init_args.{match['name']}",
+                )
 
     def _check_file(self, path: Path) -> None:
         if not path.is_file():

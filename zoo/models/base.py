@@ -5,7 +5,9 @@ A family supplies its network and two thinking primitives:
     explore(inputs, budget) -> Exploration    # one run: every sample's answer after every step, rated
     choose(inputs, candidates, scores) -> index # which sample to answer with, per puzzle [B] or per cell [B, L]
 
-and the capabilities its regimes need (see `zoo.regimes.CAPABILITIES`). The base class holds every answer to
+and the capabilities its regimes need (protocols of `zoo.contract`). Every setting that changes how it thinks is
+a constructor argument of the family, saved with it: a model thinks the same whatever trained it. Only this base
+class touches the regime, to hand it the training step. The base class holds every answer to
 the puzzle's givens (`explore_keeping_givens`) and turns those into `think`, into answers at every budget read
 from one run at the largest (`evaluate_budgets`), into validation and test, and into the training step, whose
 loss the regime computes.
@@ -24,15 +26,21 @@ import torch
 from torch import Tensor, nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from zoo import tasks
+from zoo import registry, tasks
+from zoo.contract import Exploration, Thought, pick
+from zoo.errors import ZooError
 from zoo.evaluation import sizing
 from zoo.evaluation.budget import Budget, budgets_setting
 from zoo.evaluation.metrics import CellAccuracy, ExactMatchPerBudget
-from zoo.models.thought import Exploration, Thought, pick
 from zoo.models.training import TrainingMixin, TrainingSettings
 from zoo.nn import ReasoningNet
-from zoo.regimes import Regime, check_pairing, instantiate_regime
+from zoo.regimes.base import Regime, check_pairing, instantiate_regime
 from zoo.tasks.base import BLANK_TOKEN
+
+# How a family's saved settings are laid out (saved as the hyper-parameter `_settings_version`; files without it
+# are version 1). 2: the settings that change thinking moved from the regime to the family (EBT's step_size,
+# learn_step_size, clip, init_scale), and a GRAM samples whenever its `noise` says so, whatever trained it.
+SETTINGS_VERSION = 2
 
 
 class ReasoningFamily(TrainingMixin):
@@ -40,8 +48,9 @@ class ReasoningFamily(TrainingMixin):
     (and `choose` when the highest score is not the rule), and declares its capabilities.
 
     Class attributes a family sets:
-        capabilities: what it exposes to regimes (keys of `zoo.regimes.CAPABILITIES`).
-        default_regime: the regime it trains with when a recipe names none.
+        capabilities: what it exposes to regimes (keys of `zoo.contract.CAPABILITIES`; it implements each one's
+            protocol).
+        default_regime_name: the registered name of the regime it trains with when a recipe names none.
         training_defaults: its optimiser, schedule and EMA defaults (`TrainingSettings`).
         selections: the ways it can choose among samples (`zoo eval --selection`), if it samples.
         draws_samples: whether its N samples differ (noise, initialisations) or are N copies of one answer.
@@ -55,6 +64,7 @@ class ReasoningFamily(TrainingMixin):
     """
 
     capabilities: ClassVar[frozenset[str]] = frozenset()
+    default_regime_name: ClassVar[str] = ""
     # Settings added after models were saved, with the value those models were built with (applied on loading).
     legacy_defaults: ClassVar[dict[str, Any]] = {}
     # The smallest settings that still run every code path: what tests and the conformance suite build.
@@ -100,12 +110,15 @@ class ReasoningFamily(TrainingMixin):
         self.test_results: dict[str, Any] = {}
         self.model: nn.Module
         self.ema_model: nn.Module | None = None
-        self.regime_state: dict[str, Any] = {}
+        self.regime_state: Any = None  # what the regime keeps between batches (its `state_type`)
         self._resume_states: list[dict[str, Any]] | None = None
 
     @classmethod
     def default_regime(cls) -> Regime:
-        raise NotImplementedError(f"{cls.__name__} names no default regime")
+        """The regime it trains with when a recipe names none (`default_regime_name`, with its defaults)."""
+        if not cls.default_regime_name:
+            raise NotImplementedError(f"{cls.__name__} names no default regime")
+        return registry.REGIMES.get(cls.default_regime_name)()
 
     def _save_hparams(self) -> None:
         """Record the constructor arguments as plain JSON-able values: the regime as its spec, and every
@@ -113,6 +126,35 @@ class ReasoningFamily(TrainingMixin):
         self.save_hyperparameters(ignore=["regime"], frame=inspect.currentframe().f_back)
         self.hparams["regime"] = self.regime.spec()
         self.hparams.update({key: value for key, value in vars(self.training_settings).items()})
+        self.hparams["_settings_version"] = SETTINGS_VERSION
+
+    @classmethod
+    def upgrade_settings(cls, settings: dict[str, Any], version: int) -> dict[str, Any]:
+        """Constructor arguments from `settings` saved at settings `version` (see SETTINGS_VERSION): settings
+        added since take `legacy_defaults`, and what a version-1 regime held that is now the family's (the
+        regime's `moved_to_family`) moves to the family."""
+        settings = {**cls.legacy_defaults, **settings}
+        regime = settings.get("regime")
+        saved = cls.saved_regime(settings)
+        if version < 2 and saved is not None and isinstance(regime.get("init_args"), dict):
+            arguments = dict(regime["init_args"])
+            for name in saved.moved_to_family:
+                if name in arguments:
+                    settings.setdefault(name, arguments.pop(name))
+            settings["regime"] = {**regime, "init_args": arguments}
+        return settings
+
+    @staticmethod
+    def saved_regime(settings: dict[str, Any]) -> type[Regime] | None:
+        """The regime class saved `settings` name (None where they name none, or one this zoo does not know:
+        loading reports that)."""
+        regime = settings.get("regime")
+        if not isinstance(regime, dict) or not isinstance(regime.get("class_path"), str):
+            return None
+        try:
+            return registry.REGIMES.get(regime["class_path"]).upgrade(dict(regime.get("init_args") or {}))[0]
+        except (ZooError, TypeError, AttributeError):
+            return None
 
     def _init_ema(self) -> None:
         """Call at the end of a subclass's __init__, once `self.model` exists."""
@@ -237,7 +279,7 @@ class ReasoningFamily(TrainingMixin):
     # ---- training: the regime computes the loss ----------------------------------------------------
 
     def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> Tensor:
-        loss, stats = self.regime.training_loss(self, batch)
+        loss, stats, self.regime_state = self.regime.training_loss(self, batch, self.regime_state)
         self.log("train/loss", loss, prog_bar=True)
         for name, value in stats.items():
             self.log(f"train/{name}", value)

@@ -22,13 +22,13 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from triton_kernels import langevin_step, noisy_softmax, simplex_descent
+from zoo.contract import Exploration
 from zoo.errors import ZooError
 from zoo.evaluation.budget import Budget
 from zoo.models.base import ReasoningFamily
-from zoo.models.thought import Exploration
 from zoo.models.training import TrainingSettings
 from zoo.nn import ReasoningNet
-from zoo.regimes import EnergyDescent, Regime
+from zoo.regimes.base import Regime
 from zoo.registry import register_family
 from zoo.tasks.base import FIRST_SYMBOL_TOKEN
 
@@ -82,8 +82,13 @@ class EnergyTransformer(ReasoningFamily):
 
     Args:
         task: task spec (linked from the data module in recipes).
-        regime: EnergyDescent (full unroll) or TruncatedEnergyDescent: steps, α, regularisers.
+        regime: EnergyDescent (full unroll) or TruncatedEnergyDescent: steps, regularisers, α's learning rate.
         width, depth, mixer, heads, expansion: the energy network (see `ReasoningNet`).
+        step_size: initial descent step α of `y ← y − α·∂E/∂y` (a parameter, clamped ≥ 1e-4 when used).
+        learn_step_size: whether α is trained.
+        clip: clamp of the per-element change before scaling by α (None: no clamp), in training and thinking.
+        init_scale: standard deviation of the random initial logits (0: every descent starts from zero logits,
+            a uniform belief).
         selection: best-of-N by lowest energy "puzzle" (whole answer) or "cell" (each cell on its own).
         accept_only_lower: at inference, keep a step only if it lowers the puzzle's energy.
         inference_noise: Langevin σ at inference: each step moves the noisy logits y + σ·ε at which it took the
@@ -96,6 +101,7 @@ class EnergyTransformer(ReasoningFamily):
     """
 
     capabilities: ClassVar[frozenset[str]] = frozenset({"energy_descent"})
+    default_regime_name: ClassVar[str] = "EnergyDescent"
     tiny_settings: ClassVar[dict[str, Any]] = {"width": 16, "expansion": 1.0}
     training_defaults: ClassVar[TrainingSettings] = TrainingSettings(lr=1e-3, ema_decay=0.0)
     selections: ClassVar[tuple[str, ...]] = ("puzzle", "cell")
@@ -113,6 +119,10 @@ class EnergyTransformer(ReasoningFamily):
         mixer: Literal["mlp", "attention"] = "mlp",
         heads: int = 4,
         expansion: float = 2.0,
+        step_size: float = 100.0,
+        learn_step_size: bool = True,
+        clip: float | None = None,
+        init_scale: float = 1.0,
         selection: Literal["puzzle", "cell"] = "puzzle",
         accept_only_lower: bool = False,
         inference_noise: float = 0.0,
@@ -136,16 +146,29 @@ class EnergyTransformer(ReasoningFamily):
             mixer,
             heads,
             expansion,
-            self.regime.step_size,
-            self.regime.learn_step_size,
+            step_size,
+            learn_step_size,
         )
         self._init_ema()
 
-    @classmethod
-    def default_regime(cls) -> Regime:
-        return EnergyDescent()
+    # ---- the energy_descent capability (zoo.contract.EnergyDescender) -------------------------------
 
-    # ---- what energy descent needs of the family ---------------------------------------------------
+    def step_size_parameter(self) -> nn.Parameter:
+        """α of the trained network (clamped ≥ 1e-4 where it is used)."""
+        return self.model.step_size
+
+    def initial_logits(self, batch: int, device: torch.device) -> Tensor:
+        """Random starting beliefs [B, L, S] of standard deviation `init_scale`."""
+        shape = (batch, self.task.num_cells, self.num_symbols)
+        return torch.randn(shape, device=device) * self.hparams.init_scale
+
+    def descent_step(
+        self, inputs: Tensor, logits: Tensor, step_size: Tensor, noise: float, create_graph: bool
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """One (Langevin) step of the trained network's descent (see `step`)."""
+        return self.step(self.model, inputs, logits, step_size, noise, create_graph)
+
+    # ---- one descent step --------------------------------------------------------------------------
 
     def energy_and_grad(
         self,
@@ -183,7 +206,7 @@ class EnergyTransformer(ReasoningFamily):
         Both rules run as one fused kernel on CUDA: "simplex" is `simplex_descent`; "mirror" feeds its
         direction g − ⟨p, g⟩ to `langevin_step`.
         """
-        clip = self.regime.clip
+        clip = self.hparams.clip
         if self.hparams.descent == "simplex":
             moved = simplex_descent(logits, probs, grad, step_size, clip=clip, noise_scale=noise, seed=seed)
         else:
@@ -191,7 +214,7 @@ class EnergyTransformer(ReasoningFamily):
             moved = langevin_step(logits, direction, step_size, noise_scale=noise, clip=clip, seed=seed)
         return torch.where(torch.isfinite(moved), moved, logits)
 
-    def descent_step(
+    def step(
         self, model: EnergyNet, inputs: Tensor, logits: Tensor, step_size: Tensor, noise: float, create_graph: bool
     ) -> tuple[Tensor, Tensor, Tensor]:
         """One (Langevin) step of thinking on puzzles [B, L] from logits [B, L, S]: (cell energies [B, L] and the
@@ -203,11 +226,6 @@ class EnergyTransformer(ReasoningFamily):
     def answer_tokens(self, inputs: Tensor, logits: Tensor) -> Tensor:
         """Token ids [B, L]: givens kept, blanks from the most likely symbol of `logits` [B, L, S]."""
         return torch.where(inputs >= FIRST_SYMBOL_TOKEN, inputs, logits.argmax(-1) + FIRST_SYMBOL_TOKEN)
-
-    def initial_logits(self, batch: int, device: torch.device) -> Tensor:
-        """Random starting beliefs [B, L, S]."""
-        shape = (batch, self.task.num_cells, self.num_symbols)
-        return torch.randn(shape, device=device) * self.regime.init_scale
 
     # ---- thinking ----------------------------------------------------------------------------------
 
@@ -237,7 +255,7 @@ class EnergyTransformer(ReasoningFamily):
         answers, cell_energies = [], []
         for _ in range(budget.steps):
             if noise > 0:  # the gradient is taken at the noisy state, which the step moves
-                moved = self.descent_step(model, starts, logits, step_size, noise, create_graph=False)[2]
+                moved = self.step(model, starts, logits, step_size, noise, create_graph=False)[2]
             else:  # the gradient at the current state was taken when its energy was
                 moved = self.descend(logits, probs.detach(), grad, step_size)
             moved_energies, moved_probs, moved_grad = self.energy_and_grad(model, starts, moved, 0.0, False)
@@ -276,15 +294,3 @@ class EnergyTransformer(ReasoningFamily):
         """Order [K, B] of K candidate answers [K, B, L] from lowest to highest energy."""
         energies = torch.stack([self.energy_of(inputs, candidate) for candidate in candidates])
         return energies.argsort(dim=0)
-
-    # ---- training: the energy-descent regimes compute the loss --------------------------------------
-
-    def parameter_groups(self) -> list[dict[str, Any]]:
-        """α trains with its own learning-rate multiplier (the scheduler scales every group alike)."""
-        groups = super().parameter_groups()
-        for group in groups:
-            group["params"] = [p for p in group["params"] if p is not self.model.step_size]
-        if self.model.step_size.requires_grad:
-            lr = self.hparams.lr * self.regime.step_size_lr_multiplier
-            groups.append({"params": [self.model.step_size], "weight_decay": 0.0, "lr": lr})
-        return groups

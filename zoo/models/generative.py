@@ -17,17 +17,17 @@ import torch
 from torch import Tensor, nn
 
 from triton_kernels import gaussian_latent
+from zoo.contract import Exploration, State, SupervisionStep, answer_logits
 from zoo.errors import ZooError
 from zoo.evaluation.budget import Budget
 from zoo.evaluation.metrics import verified
-from zoo.models.recursive import RecursiveNet, RecursiveReasoner, State, SupervisionStep
-from zoo.models.thought import Exploration, answer_logits
+from zoo.models.recursive import RecursiveNet, RecursiveReasoner
 from zoo.models.training import TrainingSettings
 from zoo.nn import ReasoningNet
-from zoo.regimes import Regime, VariationalRecursion
+from zoo.regimes.base import Regime
 from zoo.registry import register_family
 
-Noise = Literal["learned", "zero_mean", "none"]  # "none": as trained before the DeepSupervision regime swap
+Noise = Literal["learned", "zero_mean", "none"]
 Selector = Literal["value", "vote", "oracle"]
 ValueNet = Literal["per_cell_mlp", "pooled_linear"]
 LOGVAR_RANGE = (-10.0, 4.0)
@@ -98,16 +98,18 @@ class GenerativeNet(RecursiveNet):
 class GenerativeRecursiveReasoner(RecursiveReasoner):
     """GRAM-style stochastic recursive reasoner.
 
-    Trained with VariationalRecursion it samples its transitions (the point of the family); trained with
-    DeepSupervision it is the deterministic ablation: no noise in training or thinking, so its N samples are
-    N copies of one answer.
+    With `noise` "learned" it samples its transitions (the point of the family) and trains with
+    VariationalRecursion. With `noise` "none" it is the deterministic ablation, trained with DeepSupervision: no
+    noise in training or thinking, so its N samples are N copies of one answer. Whether it samples is its own
+    setting, whatever trains it (models saved before, with DeepSupervision, load with "none").
 
     Args:
         task, width, depth, mixer, heads, expansion, cycles, latent_updates: see RecursiveReasoner
             (`cycles` transitions per supervision step, the last with gradients; `latent_updates` = K).
-        regime: VariationalRecursion (β, KL balance, posterior on/off) or DeepSupervision (no noise).
-        noise: "learned" (GRAM's prior) or "zero_mean" (ε ~ N(0, noise_std²), an ablation); "none" is kept
-            so models saved with it load (use the DeepSupervision regime instead).
+        regime: VariationalRecursion (β, KL balance, posterior on/off) or DeepSupervision (for noise "none": it
+            trains no posterior, and with noise it would sample from an untrained prior).
+        noise: "learned" (GRAM's prior), "zero_mean" (ε ~ N(0, noise_std²), an ablation) or "none" (no noise in
+            training or thinking: deterministic).
         noise_std: σ of the zero-mean ablation.
         selection: how one answer is chosen among samples: "value", "vote", or "oracle" (the task's
             verifier; it sees whether answers are right, so report it as an oracle).
@@ -122,6 +124,7 @@ class GenerativeRecursiveReasoner(RecursiveReasoner):
     """
 
     capabilities: ClassVar[frozenset[str]] = frozenset({"supervision_step", "latent_posterior", "value_head"})
+    default_regime_name: ClassVar[str] = "VariationalRecursion"
     # What settings added later mean for models saved without them: they load as they were built.
     legacy_defaults: ClassVar[dict[str, Any]] = {"posterior_mixer": False, "value_net": "pooled_linear"}
     tiny_settings: ClassVar[dict[str, Any]] = {"width": 16, "expansion": 1.0, "cycles": 1, "latent_updates": 1}
@@ -169,12 +172,18 @@ class GenerativeRecursiveReasoner(RecursiveReasoner):
         )
 
     @classmethod
-    def default_regime(cls) -> Regime:
-        return VariationalRecursion()
+    def upgrade_settings(cls, settings: dict[str, Any], version: int) -> dict[str, Any]:
+        """Before settings version 2 a model trained by a regime without a latent posterior (DeepSupervision)
+        thought without noise, whatever its `noise` said."""
+        settings = super().upgrade_settings(settings, version)
+        trained_by = cls.saved_regime(settings)
+        if version < 2 and trained_by is not None and "latent_posterior" not in trained_by.requires:
+            settings["noise"] = "none"
+        return settings
 
     @property
     def draws_samples(self) -> bool:  # type: ignore[override]
-        return isinstance(self.regime, VariationalRecursion) and self.hparams.noise != "none"
+        return self.hparams.noise != "none"
 
     def build_model(self) -> GenerativeNet:
         hp = self.hparams
@@ -192,8 +201,10 @@ class GenerativeRecursiveReasoner(RecursiveReasoner):
 
     # ---- one transition and one supervision step ---------------------------------------------------
 
-    def _noise(self, model: GenerativeNet, u: Tensor, target: Tensor | None) -> tuple[Tensor, Tensor]:
-        """ε [B, L, D] for the state u and its KL [B] against the prior (zeros without a posterior)."""
+    def _noise(
+        self, model: GenerativeNet, u: Tensor, target: Tensor | None, kl_balance: float | None
+    ) -> tuple[Tensor, Tensor]:
+        """ε [B, L, D] for the state u and its KL [B] against the prior (zeros without a target)."""
         no_kl = u.new_zeros(u.shape[0])
         if not self.draws_samples:
             return torch.zeros_like(u), no_kl
@@ -204,30 +215,46 @@ class GenerativeRecursiveReasoner(RecursiveReasoner):
         if target is None:
             return gaussian_latent(mu_p, logvar_p)[0], no_kl
         mu_q, logvar_q = model.posterior_params(u, target)
-        epsilon, kl = gaussian_latent(mu_q, logvar_q, mu_p, logvar_p, balance=self.regime.kl_balance)
+        epsilon, kl = gaussian_latent(mu_q, logvar_q, mu_p, logvar_p, balance=kl_balance)
         return epsilon, kl.sum(dim=-1)
 
     def _transition(
-        self, model: GenerativeNet, x: Tensor, h: Tensor, l: Tensor, target: Tensor | None
+        self, model: GenerativeNet, x: Tensor, h: Tensor, l: Tensor, target: Tensor | None, kl_balance: float | None
     ) -> tuple[Tensor, Tensor, Tensor]:
         u, l = model.cycle(x, h, l, self.hparams.latent_updates)
-        epsilon, kl = self._noise(model, u, target)
+        epsilon, kl = self._noise(model, u, target, kl_balance)
         return u + epsilon, l, kl
 
-    def supervision_step(
-        self, model: GenerativeNet, x: Tensor, state: State, target: Tensor | None = None
+    def step(
+        self,
+        model: GenerativeNet,
+        x: Tensor,
+        state: State,
+        target: Tensor | None = None,
+        kl_balance: float | None = None,
     ) -> SupervisionStep:
         """One supervision step: `cycles` transitions of the state (h, l) [B, L, D], gradients through the last.
 
-        `target` [B, L] (training with a posterior): the noise comes from the posterior, and the KL is returned.
+        `target` [B, L] (training with a posterior): the noise comes from the posterior, and the KL is returned;
+        `kl_balance` is the share of the KL's gradient that moves the prior.
         """
         h, l = state
         with torch.no_grad():
             for _ in range(self.hparams.cycles - 1):
-                h, l, _ = self._transition(model, x, h, l, target)
-        h, l, kl = self._transition(model, x, h, l, target)
+                h, l, _ = self._transition(model, x, h, l, target, kl_balance)
+        h, l, kl = self._transition(model, x, h, l, target, kl_balance)
         logits, halt_logits = model.read(h)
         return SupervisionStep((h.detach(), l.detach()), logits, halt_logits, model.value(h), kl)
+
+    # ---- the latent_posterior and value_head capabilities (zoo.contract) ---------------------------
+
+    def posterior_step(self, x: Tensor, state: State, target: Tensor, kl_balance: float) -> SupervisionStep:
+        """One supervision step of the trained network with its noise from the posterior given target [B, L]."""
+        return self.step(self.model, x, state, target, kl_balance)
+
+    def value(self, state: State) -> Tensor:
+        """Value logit [B] of the trained network's value head on the state (h, l) [B, L, D]."""
+        return self.model.value(state[0])
 
     # ---- thinking ----------------------------------------------------------------------------------
 
@@ -243,7 +270,7 @@ class GenerativeRecursiveReasoner(RecursiveReasoner):
         stopped = torch.zeros(starts.shape[0], dtype=torch.bool, device=inputs.device)
         last_logits: Tensor | None = None
         for _ in range(budget.steps):
-            step = self.supervision_step(model, x, state)
+            step = self.step(model, x, state)
             state = step.state
             answer, value, logits = answer_logits(starts, step.logits).argmax(-1), step.value_logits, step.logits
             if self.hparams.halt_samples and answers:  # a stopped sample keeps the answer it stopped with

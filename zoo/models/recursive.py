@@ -8,22 +8,19 @@ logits and a halting logit from `y`. The budget of `think` is the number of supe
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import torch
 from torch import Tensor, nn
 
+from zoo.contract import Exploration, State, SupervisionStep, answer_logits
 from zoo.errors import ZooError
 from zoo.evaluation.budget import Budget
 from zoo.models.base import ReasoningFamily
-from zoo.models.thought import Exploration, answer_logits
 from zoo.models.training import TrainingSettings
 from zoo.nn import ReasoningNet
-from zoo.regimes import DeepSupervision, Regime
+from zoo.regimes.base import Regime
 from zoo.registry import register_family
-
-State = tuple[Tensor, Tensor]
 
 
 class RecursiveNet(nn.Module):
@@ -72,26 +69,6 @@ class RecursiveNet(nn.Module):
         return self.answer_head(y), self.halt_head(y.mean(dim=1)).squeeze(-1)
 
 
-@dataclass
-class SupervisionStep:
-    """What one supervision step gives a regime.
-
-    Attributes:
-        state: the family's state after the step, detached (tensors [B, L, D]).
-        logits: [B, L, V] answer logits read from the state.
-        halt_logits: [B] halting head.
-        value_logits: [B] value head (families with one).
-        kl: [B] KL of the posterior against the prior, summed over cells (families with a latent posterior, when
-            a target was given; zeros otherwise).
-    """
-
-    state: State
-    logits: Tensor
-    halt_logits: Tensor
-    value_logits: Tensor | None = None
-    kl: Tensor | None = None
-
-
 @register_family
 class RecursiveReasoner(ReasoningFamily):
     """TRM-style deterministic recursive reasoner trained with deep supervision.
@@ -111,6 +88,7 @@ class RecursiveReasoner(ReasoningFamily):
     """
 
     capabilities: ClassVar[frozenset[str]] = frozenset({"supervision_step"})
+    default_regime_name: ClassVar[str] = "DeepSupervision"
     tiny_settings: ClassVar[dict[str, Any]] = {"width": 16, "expansion": 1.0, "cycles": 1, "latent_updates": 1}
     training_defaults: ClassVar[TrainingSettings] = TrainingSettings(lr=1e-4, ema_decay=0.999)
 
@@ -138,23 +116,31 @@ class RecursiveReasoner(ReasoningFamily):
         self.model = self.build_model()
         self._init_ema()
 
-    @classmethod
-    def default_regime(cls) -> Regime:
-        return DeepSupervision()
-
     def build_model(self) -> RecursiveNet:
         hp = self.hparams
         return RecursiveNet(
             self.task.vocab_size, self.task.num_cells, hp.width, hp.depth, hp.mixer, hp.heads, hp.expansion
         )
 
+    # ---- the supervision_step capability (zoo.contract.SupervisionStepper): the trained network -------
+
+    def embed(self, inputs: Tensor) -> Tensor:
+        """Puzzles [B, L] -> embedded inputs [B, L, D]."""
+        return self.model.embed_inputs(inputs)
+
+    def initial_state(self, batch: int, cells: int) -> State:
+        """The starting (y, z), each [B, L, D]."""
+        return self.model.initial_state(batch, cells)
+
+    def supervision_step(self, x: Tensor, state: State) -> SupervisionStep:
+        """One supervision step of the trained network (see `step`)."""
+        return self.step(self.model, x, state)
+
     # ---- one supervision step ----------------------------------------------------------------------
 
-    def supervision_step(
-        self, model: RecursiveNet, x: Tensor, state: State, target: Tensor | None = None
-    ) -> SupervisionStep:
-        """Advance the state (y, z) [B, L, D] by one supervision step given embedded inputs x [B, L, D]:
-        `cycles - 1` cycles without gradients, the last with them. (`target` is for families with a posterior.)"""
+    def step(self, model: RecursiveNet, x: Tensor, state: State) -> SupervisionStep:
+        """Advance the state (y, z) [B, L, D] of `model` by one supervision step given embedded inputs x [B, L, D]:
+        `cycles - 1` cycles without gradients, the last with them."""
         cycles, updates = self.hparams.cycles, self.hparams.latent_updates
         y, z = state
         with torch.no_grad():
@@ -177,7 +163,7 @@ class RecursiveReasoner(ReasoningFamily):
         state = model.initial_state(*inputs.shape)
         answers, halts = [], []
         for _ in range(budget.steps):
-            step = self.supervision_step(model, x, state)
+            step = self.step(model, x, state)
             state = step.state
             answers.append(answer_logits(inputs, step.logits).argmax(-1))  # givens kept, symbols only
             halts.append(step.halt_logits)

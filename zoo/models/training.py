@@ -51,7 +51,8 @@ class TrainingMixin(L.LightningModule):
 
     model: nn.Module
     ema_model: nn.Module | None
-    regime_state: dict[str, Any]
+    regime: Any  # the Regime it trains with
+    regime_state: Any
     _resume_states: list[dict[str, Any]] | None
 
     # ---- EMA -------------------------------------------------------------------------------------------
@@ -94,8 +95,12 @@ class TrainingMixin(L.LightningModule):
             {"params": [p for p in trained if p.ndim < 2], "weight_decay": 0.0},
         ]
 
+    def optimizer_groups(self) -> list[dict[str, Any]]:
+        """The AdamW parameter groups: the family's (`parameter_groups`), as its regime regroups them."""
+        return self.regime.parameter_groups(self, self.parameter_groups(), self.hparams.lr)
+
     def configure_optimizers(self) -> Any:
-        optimizer = torch.optim.AdamW(self.parameter_groups(), lr=self.hparams.lr, betas=tuple(self.hparams.betas))
+        optimizer = torch.optim.AdamW(self.optimizer_groups(), lr=self.hparams.lr, betas=tuple(self.hparams.betas))
         total = self.trainer.estimated_stepping_batches if self._trainer is not None else math.inf
         warmup, floor = self.hparams.warmup_steps, self.hparams.lr_min_ratio
 
@@ -114,7 +119,8 @@ class TrainingMixin(L.LightningModule):
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["zoo"] = {"family": type(self).__name__, "task": self.task.spec()}
-        checkpoint["zoo_resume"] = _gather_from_ranks({"rng": rng.capture(), "state": _to_cpu(self.regime_state)})
+        state = _to_cpu(self.regime.saved_state(self.regime_state))
+        checkpoint["zoo_resume"] = _gather_from_ranks({"rng": rng.capture(), "state": state})
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         require_resumable(checkpoint, self, "the checkpoint")
@@ -132,12 +138,12 @@ class TrainingMixin(L.LightningModule):
             rank_zero_warn(
                 f"the checkpoint was written by {len(saved)} processes and this run has {self.trainer.world_size}: "
                 "weights, optimiser, schedule and data position are restored; random generators and per-process "
-                f"training state ({', '.join(self.regime.state_attributes) or 'none'}) start afresh"
+                f"training state ({self.regime.state_name or 'none'}) start afresh"
             )
             return
         mine = saved[self.global_rank]
         rng.restore(mine["rng"])
-        self.regime_state = {name: _to_device(value, self.device) for name, value in mine["state"].items()}
+        self.regime_state = self.regime.restored_state(_to_device(mine["state"], self.device))
 
 
 def _to_cpu(value: Any) -> Any:

@@ -8,22 +8,37 @@ sample that halts (or reaches `max_steps`) is replaced by a fresh puzzle of the 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from zoo.contract import SupervisionStep, SupervisionStepper
 from zoo.errors import ZooError
 from zoo.regimes.base import Regime
 from zoo.registry import register_regime
 
-if TYPE_CHECKING:
-    from zoo.models.base import ReasoningFamily
-    from zoo.models.recursive import SupervisionStep
 
-Carry = dict[str, Tensor]
+@dataclass
+class Carry:
+    """The puzzles in flight across batches.
+
+    Attributes:
+        inputs, targets: [B, L] token ids.
+        steps: [B] supervision steps taken so far.
+        halted: [B] whether each puzzle stopped after the last step (replaced by a fresh one at the next).
+        y, z: [B, L, D] the family's state.
+    """
+
+    inputs: Tensor
+    targets: Tensor
+    steps: Tensor
+    halted: Tensor
+    y: Tensor
+    z: Tensor
 
 
 @register_regime
@@ -39,10 +54,8 @@ class DeepSupervision(Regime):
     """
 
     requires: ClassVar[tuple[str, ...]] = ("supervision_step",)
-    # The carry: puzzles in flight across batches with their states; resumed runs continue it.
-    state_attributes: ClassVar[tuple[str, ...]] = ("_carry",)
-    # The states the carry holds per puzzle, in (y, z) pairs.
-    state_keys: ClassVar[tuple[str, ...]] = ("y", "z")
+    state_type: ClassVar[type] = Carry
+    state_name: ClassVar[str] = "_carry"
 
     max_steps: int = 16
     halt_exploration: float = 0.1
@@ -59,67 +72,67 @@ class DeepSupervision(Regime):
 
     # ---- the training step -------------------------------------------------------------------------
 
-    def training_loss(self, family: ReasoningFamily, batch: dict[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
-        carry = self.refresh_carry(family, batch)
-        x = family.model.embed_inputs(carry["inputs"])
-        step = family.supervision_step(family.model, x, (carry["y"], carry["z"]), self.posterior_target(carry))
+    def training_loss(
+        self, family: SupervisionStepper, batch: dict[str, Tensor], state: Carry | None
+    ) -> tuple[Tensor, dict[str, Tensor], Carry]:
+        carry = self.refresh_carry(family, batch, state)
+        x = family.embed(carry.inputs)
+        step = self.advance(family, x, carry)
         loss, stats = self.step_loss(family, carry, step)
-        carry = {**carry, "y": step.state[0], "z": step.state[1]}
+        carry = dataclasses.replace(carry, y=step.state[0], z=step.state[1])
         loss, carry = self.beside_the_step(family, x, carry, step, loss, stats)
-        steps = carry["steps"] + 1
+        steps = carry.steps + 1
         halted = self.halted(step.halt_logits.detach(), steps)
-        family.regime_state["_carry"] = {**carry, "steps": steps, "halted": halted}
         if halted.any():
             stats["steps_at_halt"] = steps[halted].float().mean()
-        return loss, stats
+        return loss, stats, dataclasses.replace(carry, steps=steps, halted=halted)
+
+    def advance(self, family: SupervisionStepper, x: Tensor, carry: Carry) -> SupervisionStep:
+        """The supervision step of the carried puzzles (embedded x [B, L, D]) that the loss is taken on."""
+        return family.supervision_step(x, (carry.y, carry.z))
 
     def beside_the_step(
-        self, family: ReasoningFamily, x: Tensor, carry: Carry, step: SupervisionStep, loss: Tensor, stats: dict
+        self, family: SupervisionStepper, x: Tensor, carry: Carry, step: SupervisionStep, loss: Tensor, stats: dict
     ) -> tuple[Tensor, Carry]:
         """Further loss terms and carry entries of a training step (none here: see VariationalRecursion)."""
         return loss, carry
 
-    def posterior_target(self, carry: Carry) -> Tensor | None:
-        """The target a family's posterior may see in training (none: deep supervision trains without one)."""
-        return None
-
     def step_loss(
-        self, family: ReasoningFamily, carry: Carry, step: SupervisionStep
+        self, family: SupervisionStepper, carry: Carry, step: SupervisionStep
     ) -> tuple[Tensor, dict[str, Tensor]]:
-        return self.loss(step.logits, carry["targets"], step.halt_logits)
+        return self.loss(step.logits, carry.targets, step.halt_logits)
 
-    def refresh_carry(self, family: ReasoningFamily, batch: dict[str, Tensor]) -> Carry:
-        """The carry with halted samples replaced by fresh puzzles from `batch` (all of them at the start).
-
-        Keys: inputs, targets [B, L]; the family's state (`state_keys`: y, z [B, L, D], from its initial state);
-        steps [B] taken so far; halted [B].
-        """
+    def refresh_carry(self, family: SupervisionStepper, batch: dict[str, Tensor], carry: Carry | None) -> Carry:
+        """The carry with halted puzzles replaced by fresh ones from `batch` (all of them at the start), which
+        begin at the family's initial state with no steps taken."""
         inputs, targets = batch["inputs"], batch["targets"]
-        carry = family.regime_state.get("_carry")
-        if carry is None or carry["inputs"].shape != inputs.shape or any(key not in carry for key in self.state_keys):
+        if carry is None or carry.inputs.shape != inputs.shape:
             halted = torch.ones(inputs.shape[0], dtype=torch.bool, device=inputs.device)
             steps = torch.zeros_like(halted, dtype=torch.long)
-            carry = {"inputs": inputs, "targets": targets, "steps": steps, "halted": halted}
-            carry.update(self._initial_states(family, inputs))
-        fresh = carry["halted"]
+            carry = self.fresh_carry(family, inputs, targets, steps, halted)
+        fresh = carry.halted
         per_cell = fresh[:, None]
         per_state = fresh[:, None, None]
-        initial = self._initial_states(family, inputs)
-        return {
-            "inputs": torch.where(per_cell, inputs, carry["inputs"]),
-            "targets": torch.where(per_cell, targets, carry["targets"]),
-            **{key: torch.where(per_state, initial[key], carry[key]) for key in self.state_keys},
-            "steps": torch.where(fresh, 0, carry["steps"]),
-            "halted": fresh,
+        initial = self.fresh_carry(family, inputs, targets, carry.steps, fresh)
+        states = {
+            field.name: torch.where(per_state, getattr(initial, field.name), getattr(carry, field.name))
+            for field in dataclasses.fields(carry)
+            if field.name not in ("inputs", "targets", "steps", "halted")
         }
+        return type(carry)(
+            inputs=torch.where(per_cell, inputs, carry.inputs),
+            targets=torch.where(per_cell, targets, carry.targets),
+            steps=torch.where(fresh, 0, carry.steps),
+            halted=fresh,
+            **states,
+        )
 
-    def _initial_states(self, family: ReasoningFamily, inputs: Tensor) -> dict[str, Tensor]:
-        """Each carried state (pairs of `state_keys`) at the family's starting state."""
-        keys = iter(self.state_keys)
-        states = {}
-        for first, second in zip(keys, keys):
-            states[first], states[second] = family.model.initial_state(*inputs.shape)
-        return states
+    def fresh_carry(
+        self, family: SupervisionStepper, inputs: Tensor, targets: Tensor, steps: Tensor, halted: Tensor
+    ) -> Carry:
+        """A carry of puzzles `inputs` at the family's initial state."""
+        y, z = family.initial_state(*inputs.shape)
+        return Carry(inputs=inputs, targets=targets, steps=steps, halted=halted, y=y, z=z)
 
     # ---- the objective -----------------------------------------------------------------------------
 

@@ -10,19 +10,27 @@ Langevin noise on the logits, and a replay buffer of final predictions used as w
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from zoo.contract import EnergyDescender
 from zoo.errors import ZooError
 from zoo.regimes.base import Regime
 from zoo.registry import register_regime
 from zoo.tasks.base import FIRST_SYMBOL_TOKEN
 
-if TYPE_CHECKING:
-    from zoo.models.base import ReasoningFamily
+
+@dataclass
+class ReplayBuffer:
+    """Final predictions of earlier batches, replayed as warm starts (FIFO): inputs, targets [K, L] token ids and
+    the logits [K, L, S] the descent ended at."""
+
+    inputs: Tensor
+    targets: Tensor
+    logits: Tensor
 
 
 def confidently_wrong(logits: Tensor, symbols: Tensor, confidence: float = 0.99) -> Tensor:
@@ -43,42 +51,35 @@ class EnergyDescent(Regime):
         steps: descent steps per training example (the maximum when `random_steps`).
         random_steps: draw the step count uniformly from [min_steps, steps] per batch.
         min_steps: smallest random step count.
-        step_size: initial α of `y ← y − α·∂E/∂y` (an nn.Parameter of the family, clamped ≥ 1e-4).
-        learn_step_size: whether α is trained.
-        step_size_lr_multiplier: α's learning rate is the family's lr times this.
+        step_size_lr_multiplier: α's learning rate is the family's lr times this (α itself, whether it is learned,
+            the clip and the initial beliefs are the family's settings: they decide how it thinks).
         random_step_size: scale α by a factor drawn uniformly in [1/s, s] with s = this (1.0 disables).
         step_size_per: draw that factor per "puzzle" (one per sample, shape [B, 1], as the official
             bidirectional EBT does: a jointly solved puzzle is one problem) or per "position" (per cell, [B, L],
             as the autoregressive text EBT does, where positions are separate problems).
         noise_scale: σ of the Langevin noise of each training step: the logits become y + σ·ε, the gradient is
             taken there, and the step moves them (the noise stays in the state, as in the official EBT).
-        clip: clamp of the per-element change before scaling by α (None: no clamp).
         loss_on: "all" (mean cross-entropy over steps) or "last".
         replay_size: FIFO buffer of final predictions (0 disables); replayed examples start from their
             stored logits instead of noise.
         replay_fraction: fraction of each batch taken from the buffer once it is full enough.
-        init_scale: standard deviation of the random initial logits (0: every descent starts from zero logits,
-            a uniform belief).
     """
 
     requires: ClassVar[tuple[str, ...]] = ("energy_descent",)
-    # FIFO buffer of final predictions, replayed as warm starts; resumed runs continue it.
-    state_attributes: ClassVar[tuple[str, ...]] = ("_replay",)
+    state_type: ClassVar[type] = ReplayBuffer
+    state_name: ClassVar[str] = "_replay"
+    moved_to_family: ClassVar[tuple[str, ...]] = ("step_size", "learn_step_size", "clip", "init_scale")
 
     steps: int = 4
     random_steps: bool = True
     min_steps: int = 2
-    step_size: float = 100.0
-    learn_step_size: bool = True
     step_size_lr_multiplier: float = 10.0
     random_step_size: float = 2.0
     step_size_per: Literal["puzzle", "position"] = "puzzle"
     noise_scale: float = 0.1
-    clip: float | None = None
     loss_on: Literal["all", "last"] = "all"
     replay_size: int = 0
     replay_fraction: float = 0.5
-    init_scale: float = 1.0
 
     def __post_init__(self) -> None:
         if not 1 <= self.min_steps <= self.steps:
@@ -134,13 +135,27 @@ class EnergyDescent(Regime):
 
     # ---- the training step -------------------------------------------------------------------------
 
-    def training_loss(self, family: ReasoningFamily, batch: dict[str, Tensor]) -> tuple[Tensor, dict[str, Tensor]]:
+    def parameter_groups(self, family: EnergyDescender, groups: list[dict[str, Any]], lr: float) -> list[dict]:
+        """α trains with its own learning-rate multiplier (the scheduler scales every group alike)."""
+        alpha = family.step_size_parameter()
+        for group in groups:
+            group["params"] = [p for p in group["params"] if p is not alpha]
+        if alpha.requires_grad:
+            groups.append({"params": [alpha], "weight_decay": 0.0, "lr": lr * self.step_size_lr_multiplier})
+        return groups
+
+    # ---- the training step -------------------------------------------------------------------------
+
+    def training_loss(
+        self, family: EnergyDescender, batch: dict[str, Tensor], state: ReplayBuffer | None
+    ) -> tuple[Tensor, dict[str, Tensor], ReplayBuffer | None]:
         inputs, targets = batch["inputs"], batch["targets"]
         logits = family.initial_logits(inputs.shape[0], inputs.device)
-        inputs, targets, logits, replayed = self._with_replay(family, inputs, targets, logits)
+        inputs, targets, logits, replayed = self._with_replay(state, inputs, targets, logits)
         blank = inputs < FIRST_SYMBOL_TOKEN
         symbols = targets[blank] - FIRST_SYMBOL_TOKEN
-        step_size = family.model.step_size.clamp(min=1e-4)
+        alpha = family.step_size_parameter()
+        step_size = alpha.clamp(min=1e-4)
         scale = self.step_scale(inputs.shape, inputs.device)
         step_size = step_size if scale is None else step_size * scale[..., None]  # [B, 1, 1] or [B, L, 1]
         steps = self.step_count()
@@ -150,43 +165,45 @@ class EnergyDescent(Regime):
             if self.detaches_input(step, steps):
                 logits = logits.detach()
             energies, _, logits = family.descent_step(
-                family.model, inputs, logits, step_size, self.noise_scale, create_graph=with_graph
+                inputs, logits, step_size, self.noise_scale, create_graph=with_graph
             )
             losses.append(F.cross_entropy(logits[blank].float(), symbols))
             stats[f"confidently_wrong@{step + 1}"] = confidently_wrong(logits.detach()[blank], symbols)
         loss = torch.stack(losses).mean() if self.loss_on == "all" else losses[-1]
-        self._remember(family, inputs[replayed:], targets[replayed:], logits[replayed:])
+        state = self._remember(state, inputs[replayed:], targets[replayed:], logits[replayed:])
         stats.update(
             last_step_loss=losses[-1].detach(),
-            step_size=family.model.step_size.detach(),
+            step_size=alpha.detach(),
             mean_step_size=step_size.detach().mean(),
             energy=energies.detach().sum(-1).mean(),
         )
-        return loss, stats
+        return loss, stats, state
 
     def _with_replay(
-        self, family: ReasoningFamily, inputs: Tensor, targets: Tensor, logits: Tensor
+        self, buffer: ReplayBuffer | None, inputs: Tensor, targets: Tensor, logits: Tensor
     ) -> tuple[Tensor, Tensor, Tensor, int]:
         """Swap the first rows of the batch for buffered (puzzle, target, final logits); returns how many."""
-        buffer = family.regime_state.get("_replay")
         count = int(self.replay_fraction * inputs.shape[0])
-        if self.replay_size == 0 or buffer is None or buffer["inputs"].shape[0] < count or count == 0:
+        if self.replay_size == 0 or buffer is None or buffer.inputs.shape[0] < count or count == 0:
             return inputs, targets, logits, 0
-        pick = torch.randperm(buffer["inputs"].shape[0], device=inputs.device)[:count]
-        inputs = torch.cat([buffer["inputs"][pick], inputs[count:]])
-        targets = torch.cat([buffer["targets"][pick], targets[count:]])
-        logits = torch.cat([buffer["logits"][pick], logits[count:]])
+        pick = torch.randperm(buffer.inputs.shape[0], device=inputs.device)[:count]
+        inputs = torch.cat([buffer.inputs[pick], inputs[count:]])
+        targets = torch.cat([buffer.targets[pick], targets[count:]])
+        logits = torch.cat([buffer.logits[pick], logits[count:]])
         return inputs, targets, logits, count
 
-    def _remember(self, family: ReasoningFamily, inputs: Tensor, targets: Tensor, logits: Tensor) -> None:
-        """Push final predictions into the FIFO replay buffer."""
+    def _remember(
+        self, buffer: ReplayBuffer | None, inputs: Tensor, targets: Tensor, logits: Tensor
+    ) -> ReplayBuffer | None:
+        """The FIFO replay buffer with these final predictions pushed in (None when replay is off)."""
         if self.replay_size == 0:
-            return
-        fresh = {"inputs": inputs, "targets": targets, "logits": logits.detach()}
-        buffer = family.regime_state.get("_replay")
+            return None
+        fresh = ReplayBuffer(inputs, targets, logits.detach())
         if buffer is not None:
-            fresh = {key: torch.cat([buffer[key], value]) for key, value in fresh.items()}
-        family.regime_state["_replay"] = {key: value[-self.replay_size :] for key, value in fresh.items()}
+            fresh = ReplayBuffer(
+                *(torch.cat([old, new]) for old, new in zip(vars(buffer).values(), vars(fresh).values()))
+            )
+        return ReplayBuffer(*(value[-self.replay_size :] for value in vars(fresh).values()))
 
 
 @register_regime

@@ -13,21 +13,31 @@ it ranks). The halting head trains on the posterior trajectory, as in deep super
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import ClassVar, Literal, Protocol
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from zoo.contract import LatentPosterior, SupervisionStep, SupervisionStepper, ValueHead
 from zoo.errors import ZooError
 from zoo.evaluation.metrics import verified
 from zoo.regimes.deep_supervision import Carry, DeepSupervision
 from zoo.registry import register_regime
 
-if TYPE_CHECKING:
-    from zoo.models.base import ReasoningFamily
-    from zoo.models.recursive import SupervisionStep
+
+class GenerativeFamily(SupervisionStepper, LatentPosterior, ValueHead, Protocol):
+    """What VariationalRecursion trains: every capability it requires."""
+
+
+@dataclass
+class PriorCarry(Carry):
+    """The carry of deep supervision plus a prior rollout of each puzzle: prior_y, prior_z [B, L, D]."""
+
+    prior_y: Tensor
+    prior_z: Tensor
 
 
 @register_regime
@@ -54,7 +64,7 @@ class VariationalRecursion(DeepSupervision):
 
     requires: ClassVar[tuple[str, ...]] = ("supervision_step", "latent_posterior", "value_head")
     # The posterior trajectory (y, z) and the prior rollout of the same puzzle (prior_y, prior_z).
-    state_keys: ClassVar[tuple[str, ...]] = ("y", "z", "prior_y", "prior_z")
+    state_type: ClassVar[type] = PriorCarry
 
     beta: float = 0.1
     kl_balance: float = 0.8
@@ -83,44 +93,54 @@ class VariationalRecursion(DeepSupervision):
                     key=f"regime.init_args.{name}",
                 )
 
-    def posterior_target(self, carry: Carry) -> Tensor | None:
-        return carry["targets"] if self.posterior else None
+    def advance(self, family: GenerativeFamily, x: Tensor, carry: Carry) -> SupervisionStep:
+        """The posterior step (noise inferred from the target), or with `posterior` off a step from the prior."""
+        if not self.posterior:
+            return family.supervision_step(x, (carry.y, carry.z))
+        return family.posterior_step(x, (carry.y, carry.z), carry.targets, self.kl_balance)
+
+    def fresh_carry(
+        self, family: GenerativeFamily, inputs: Tensor, targets: Tensor, steps: Tensor, halted: Tensor
+    ) -> PriorCarry:
+        carry = super().fresh_carry(family, inputs, targets, steps, halted)
+        prior_y, prior_z = family.initial_state(*inputs.shape)
+        return PriorCarry(**vars(carry), prior_y=prior_y, prior_z=prior_z)
 
     def step_loss(
-        self, family: ReasoningFamily, carry: Carry, step: SupervisionStep
+        self, family: GenerativeFamily, carry: Carry, step: SupervisionStep
     ) -> tuple[Tensor, dict[str, Tensor]]:
         """Reconstruction + β·KL + halting losses of the posterior step (and its value loss with value_on
         "posterior")."""
-        loss, stats = self.loss(step.logits, carry["targets"], step.halt_logits)
+        loss, stats = self.loss(step.logits, carry.targets, step.halt_logits)
         cells, width = step.state[0].shape[1:]
-        kl = step.kl.float().mean()
+        kl = step.kl.float().mean() if step.kl is not None else step.logits.new_zeros(())
         loss = loss + self.beta * (kl if self.kl_per == "puzzle" else kl / cells)
-        valid = verified(family.task, carry["inputs"], step.logits.argmax(-1).detach())
+        valid = verified(family.task, carry.inputs, step.logits.argmax(-1).detach())
         stats.update(kl=kl.detach(), kl_per_dimension=kl.detach() / (cells * width), valid=valid.float().mean())
         if self.value_on == "posterior":
-            value_loss = self.value_loss(step.value_logits, valid, step.logits, carry["targets"])
+            value_loss = self.value_loss(step.value_logits, valid, step.logits, carry.targets)
             loss = loss + self.value_loss_weight * value_loss
             stats["value_loss"] = value_loss.detach()
         return loss, stats
 
     def beside_the_step(
-        self, family: ReasoningFamily, x: Tensor, carry: Carry, step: SupervisionStep, loss: Tensor, stats: dict
-    ) -> tuple[Tensor, Carry]:
+        self, family: GenerativeFamily, x: Tensor, carry: PriorCarry, step: SupervisionStep, loss: Tensor, stats: dict
+    ) -> tuple[Tensor, PriorCarry]:
         """Advance the prior rollout of each puzzle by one step (no gradient into it) and train the value head
         on its answer; report how much more often the posterior trajectory's answer is valid than the prior's."""
         if self.value_on != "prior":
             return loss, carry
         with torch.no_grad():
-            rollout = family.supervision_step(family.model, x, (carry["prior_y"], carry["prior_z"]), None)
-        valid = verified(family.task, carry["inputs"], rollout.logits.argmax(-1))
-        value_logits = family.model.value(rollout.state[0])  # the state is detached: only the value head learns
-        value_loss = self.value_loss(value_logits, valid, rollout.logits, carry["targets"])
+            rollout = family.supervision_step(x, (carry.prior_y, carry.prior_z))
+        valid = verified(family.task, carry.inputs, rollout.logits.argmax(-1))
+        value_logits = family.value(rollout.state)  # the state is detached: only the value head learns
+        value_loss = self.value_loss(value_logits, valid, rollout.logits, carry.targets)
         stats.update(
             value_loss=value_loss.detach(),
             prior_valid=valid.float().mean(),
             posterior_prior_gap=stats["valid"] - valid.float().mean(),
         )
-        carry = {**carry, "prior_y": rollout.state[0], "prior_z": rollout.state[1]}
+        carry = dataclasses.replace(carry, prior_y=rollout.state[0], prior_z=rollout.state[1])
         return loss + self.value_loss_weight * value_loss, carry
 
     def value_loss(self, value_logits: Tensor, valid: Tensor, logits: Tensor, targets: Tensor) -> Tensor:
