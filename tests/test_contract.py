@@ -132,3 +132,15 @@ def test_settings_saved_before_they_moved_load_as_the_family_s() -> None:
     gram = {"task": TASK, "regime": {"class_path": "zoo.regimes.DeepSupervision"}, "noise": "learned"}
     assert GenerativeRecursiveReasoner.upgrade_settings(gram, version=1)["noise"] == "none"
     assert GenerativeRecursiveReasoner.upgrade_settings(dict(gram), version=2)["noise"] == "learned"
+
+
+def test_a_settings_version_from_a_newer_zoo_or_a_damaged_one_is_named() -> None:
+    from zoo.checkpoints import family_arguments
+    from zoo.errors import DamagedFileError
+
+    saved = {"task": TASK, "regime": {"class_path": "EnergyDescent", "init_args": {}}}
+    assert family_arguments(EnergyTransformer, {**saved, "_settings_version": 2}, "config.json")["task"] == TASK
+    with pytest.raises(ZooError, match="written by a newer belief-zoo .*settings version 3.*upgrade belief-zoo"):
+        family_arguments(EnergyTransformer, {**saved, "_settings_version": 3}, "config.json")
+    with pytest.raises(DamagedFileError, match="_settings_version = 'two'"):
+        family_arguments(EnergyTransformer, {**saved, "_settings_version": "two"}, "config.json")
