@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from zoo import tasks
-from zoo.evaluation.metrics import CellAccuracy, ExactMatchPerBudget
+from zoo.evaluation.metrics import CellAccuracy, ExactMatchPerBudget, SolutionCoverage
 
 TASK = tasks.get("sudoku", size=4, givens=6, unique=False)
 GRID_A = np.array([[1, 2, 3, 4], [3, 4, 1, 2], [2, 1, 4, 3], [4, 3, 2, 1]])
@@ -55,3 +55,21 @@ def test_exact_match_per_budget_keeps_budgets_apart() -> None:
     )
     rates = metric.compute()
     assert rates["1"].item() == 0.5 and rates["4"].item() == 1.0
+
+
+def test_the_coverage_cap_is_what_one_distinct_answer_can_reach() -> None:
+    """N copies of one valid answer reach exactly the cap (the mean of 1 / min(N, solutions)); N distinct valid
+    answers pass it wherever a puzzle has more than one solution."""
+    task = tasks.get("nqueens", size=6, placed=0)  # the empty 6x6 board: 4 solutions
+    puzzles, _ = task.generate(1, seed=0)
+    solutions = task.solutions(puzzles[0])
+    inputs = task.encode(puzzles)
+    for count in (2, 3, 8):
+        copies, distinct = SolutionCoverage(task), SolutionCoverage(task)
+        copies.update(inputs, task.encode(np.stack([solutions[0]] * count))[:, None])
+        picked = [solutions[k % len(solutions)] for k in range(count)]
+        distinct.update(inputs, task.encode(np.stack(picked))[:, None])
+        cap = 1 / min(count, len(solutions))
+        assert copies.compute()["coverage"] == pytest.approx(cap) == copies.compute()["coverage_cap"]
+        assert distinct.compute()["coverage"] == pytest.approx(1.0)
+        assert cap < 1.0

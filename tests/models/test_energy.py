@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from triton_kernels import INTERPRETER, use_backend
+from zoo.contract import pick
 from zoo.data import TaskDataModule
 from zoo.evaluation.budget import Budget
 from zoo.models import EnergyTransformer
@@ -90,11 +91,24 @@ def test_step_size_trains_with_its_own_learning_rate() -> None:
     assert not any(p is frozen.model.step_size for g in frozen.optimizer_groups() for p in g["params"])
 
 
-def test_best_of_n_never_returns_higher_energy_than_its_first_sample(trained: EnergyTransformer) -> None:
-    thought = trained.think(batch(16, seed=3)["inputs"], Budget(steps=4, samples=6))
+def test_best_of_n_answers_with_the_lowest_energy_candidate_at_each_budget(trained: EnergyTransformer) -> None:
+    """The answer at budget S x N is the candidate of least energy among the N samples after step S (per puzzle),
+    read from one run; `Thought.energies` is that least energy. Fails if `choose` took any other candidate."""
+    inputs = batch(16, seed=3)["inputs"]
+    budgets = [Budget(steps=2, samples=6), Budget(steps=4, samples=6)]
+    torch.manual_seed(7)
+    answers = trained.answers_per_budget(inputs, budgets)
+    torch.manual_seed(7)  # the same draws: think makes the run evaluate_budgets made
+    thought = trained.think(inputs, budgets[-1])
     assert thought.candidates.shape == (4, 6, 16, 16)
-    assert torch.all(thought.energies <= thought.candidate_energies[:, 0] + 1e-6)
-    assert torch.all(thought.energies == thought.candidate_energies.min(dim=1).values)
+    for budget in budgets:
+        energies = thought.candidate_energies[budget.steps - 1]  # [N, B]
+        lowest = pick(thought.candidates[budget.steps - 1], energies.argmin(0))
+        highest = pick(thought.candidates[budget.steps - 1], energies.argmax(0))
+        assert torch.equal(answers[budget.label], lowest)
+        assert not torch.equal(lowest, highest)  # the samples differ, so a wrong choice would show
+    assert torch.equal(thought.answer, answers[budgets[-1].label])
+    assert torch.equal(thought.energies[-1], thought.candidate_energies[-1].min(0).values)
 
 
 def test_accept_only_lower_never_raises_the_energy(trained: EnergyTransformer) -> None:

@@ -54,6 +54,13 @@ def run(words: list[str]) -> None:
     )
     parser.add_argument("--count", default="500", help="held-out puzzles to evaluate (default 500)")
     parser.add_argument(
+        "--split",
+        choices=("test", "validation"),
+        default="test",
+        help="held-out puzzles to read: test (the figures you report) or validation (to choose settings on, "
+        "so that no choice sees the test puzzles); default test",
+    )
+    parser.add_argument(
         "--seed", default="0", help="seed of the held-out puzzles and of sampling, 0 to 2**63 - 1 (default 0)"
     )
     parser.add_argument("--batch-size", default="256", help="puzzles thought about at once (default 256)")
@@ -99,7 +106,7 @@ def run(words: list[str]) -> None:
     sizing.check_thinking(model, budgets, batch_size, count)
     started = time.monotonic()
     try:
-        measured = evaluate(model, task, budgets, count, seed, batch_size)
+        measured = evaluate(model, task, budgets, count, seed, batch_size, args.split)
     except KeyboardInterrupt:
         print("zoo eval: interrupted before the last batch; no results were written", file=sys.stderr)
         raise SystemExit(130) from None
@@ -110,9 +117,11 @@ def run(words: list[str]) -> None:
         **({"revision": args.revision} if args.revision else {}),
         "selection": model.hparams.get("selection"),
         **measured,
+        "split": args.split,
         "puzzles": count,
         "seed": seed,
         "eval_seconds": round(time.monotonic() - started, 1),
         "machine": describe_machine(),
     }
+    print(f"{count} {args.split} puzzles of {task.spec()}, seed {seed}")
     write_results(results, out)

@@ -63,7 +63,7 @@ def bench(
                 "exact_match": measured["exact_match"][budget.label],
                 **{
                     key: measured[key][budget.label]
-                    for key in ("coverage", "diversity")
+                    for key in ("coverage", "coverage_cap", "diversity")
                     if budget.label in measured.get(key, {})
                 },
                 "flops_per_puzzle": cost["flops"],
@@ -83,16 +83,18 @@ def bench(
 
 
 def markdown(results: dict[str, Any]) -> str:
-    """One row per (model, budget)."""
+    """One row per (model, budget). Coverage cap: the most coverage one distinct answer reaches on these puzzles
+    (the ceiling of a model whose samples are copies)."""
     lines = [
-        "| model | family | budget | exact match | coverage | FLOPs / puzzle | network calls | ms / puzzle |",
-        "|---|---|---|---|---|---|---|---|",
+        "| model | family | budget | exact match | coverage | coverage cap | FLOPs / puzzle | network calls "
+        "| ms / puzzle |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for entry in results["models"]:
         for label, row in entry["budgets"].items():
-            coverage = f"{row['coverage']:.3f}" if "coverage" in row else ""
+            coverage, cap = (f"{row[key]:.3f}" if key in row else "" for key in ("coverage", "coverage_cap"))
             lines.append(
-                f"| {entry['model']} | {entry['family']} | {label} | {row['exact_match']:.3f} | {coverage} | "
+                f"| {entry['model']} | {entry['family']} | {label} | {row['exact_match']:.3f} | {coverage} | {cap} | "
                 f"{row['flops_per_puzzle']:.3g} | {row['network_calls']} | {1000 * row['seconds_per_puzzle']:.2f} |"
             )
     return "\n".join(lines)

@@ -72,24 +72,35 @@ def evaluation_task(model: ReasoningFamily, overrides: dict[str, Any]) -> tasks.
     return task
 
 
+# The held-out splits `zoo eval` reads: choices are made on validation, reported figures come from test.
+EVAL_SPLITS = {"test": "test", "validation": "val"}
+
+
 @torch.no_grad()
 def evaluate(
-    model: ReasoningFamily, task: tasks.Task, budgets: list[Budget], count: int, seed: int, batch_size: int
+    model: ReasoningFamily,
+    task: tasks.Task,
+    budgets: list[Budget],
+    count: int,
+    seed: int,
+    batch_size: int,
+    split: str = "test",
 ) -> dict[str, dict[str, float]]:
-    """On `count` held-out puzzles of `task`: verified exact match per budget label and, for families that
-    sample, coverage@N and diversity per budget with N > 1. Large evaluations show a progress bar."""
+    """On `count` held-out puzzles of `task` from `split` ("test", or "validation" for choosing settings):
+    verified exact match per budget label and, for families that sample, coverage@N and diversity per budget
+    with N > 1. Large evaluations show a progress bar."""
+    if split not in EVAL_SPLITS:
+        raise ZooError(f"split must be one of {', '.join(EVAL_SPLITS)}, got {split!r}", key="split")
     torch.manual_seed(seed)  # sampling families draw their noise and initialisations from torch's generator
-    data = TaskDataModule(
-        task.spec(), train_count=0, val_count=0, test_count=count, seed=seed, eval_batch_size=batch_size
-    )
+    counts = {f"{name}_count": count if name == EVAL_SPLITS[split] else 0 for name in ("val", "test")}
+    data = TaskDataModule(task.spec(), train_count=0, **counts, seed=seed, eval_batch_size=batch_size)
     data.prepare_data()
     data.setup()
+    loader = data.val_dataloader() if split == "validation" else data.test_dataloader()
     exact = ExactMatchPerBudget(task, [b.label for b in budgets])
     coverage: dict[str, SolutionCoverage] = {}
     work = count * max(b.steps for b in budgets) * max(b.samples for b in budgets)
-    batches = progress.bar(
-        work=work, large=_PROGRESS_FROM, iterable=data.test_dataloader(), desc="evaluating", unit="batch"
-    )
+    batches = progress.bar(work=work, large=_PROGRESS_FROM, iterable=loader, desc="evaluating", unit="batch")
     for batch in batches:
         inputs = batch["inputs"].to(model.device)
         answers, samples = model.evaluate_budgets(inputs, budgets)  # one run: answers and coverage agree

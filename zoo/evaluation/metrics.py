@@ -75,6 +75,8 @@ class SolutionCoverage(Metric):
 
     coverage@N = distinct valid answers ÷ min(N, number of solutions), averaged over puzzles;
     diversity = distinct answers (valid or not) ÷ N. Solutions are enumerated exactly by the task (up to N).
+    coverage_cap = 1 ÷ min(N, number of solutions) averaged over puzzles (0 for a puzzle without one): the most
+    coverage one distinct answer can reach, so the ceiling of a deterministic model, whose N samples are copies.
     """
 
     full_state_update = False
@@ -84,6 +86,7 @@ class SolutionCoverage(Metric):
         self.task = task
         self.add_state("coverage", torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum")
         self.add_state("diversity", torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("coverage_cap", torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum")
         self.add_state("total", torch.tensor(0), dist_reduce_fx="sum")
 
     def update(self, inputs: Tensor, samples: Tensor) -> None:
@@ -96,9 +99,14 @@ class SolutionCoverage(Metric):
             valid = sum(self.task.verify(puzzle, answer) for answer in distinct.values())
             reachable = min(count, len(self.task.solutions(puzzle, limit=count)))
             self.coverage += valid / max(reachable, 1)
+            self.coverage_cap += 1 / reachable if reachable else 0.0
             self.diversity += len(distinct) / count
         self.total += len(puzzles)
 
     def compute(self) -> dict[str, Tensor]:
         total = self.total.clamp(min=1)
-        return {"coverage": (self.coverage / total).float(), "diversity": (self.diversity / total).float()}
+        return {
+            "coverage": (self.coverage / total).float(),
+            "coverage_cap": (self.coverage_cap / total).float(),
+            "diversity": (self.diversity / total).float(),
+        }

@@ -31,7 +31,8 @@ def describe_machine() -> str:
 def format_table(results: dict[str, Any], markdown: bool = False) -> str:
     """The per-budget table of a results.json: budget, verified exact match, and coverage and diversity where
     measured; aligned text for a terminal, or Markdown for a model card."""
-    columns = [name for name in ("exact_match", "coverage", "diversity", "flops_per_puzzle") if name in results]
+    names = ("exact_match", "coverage", "coverage_cap", "diversity", "flops_per_puzzle")
+    columns = [name for name in names if name in results]
     header = ["budget" + (" (steps x samples)" if markdown else ""), *(name.replace("_", " ") for name in columns)]
 
     def cell(name: str, label: str) -> str:
