@@ -23,14 +23,7 @@ FINETUNE = str(REPO / "recipes" / "finetune" / "quickstart-harder.yaml")
 SMALL = ["--model.init_args.width", "16", "--model.init_args.expansion", "1.0"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models run fastest on one thread; on a shared, busy CPU, two OpenMP threads that wait for each
-    other make a seconds-long fit take minutes."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny models run fastest on one thread
 
 
 def fresh(task: dict, seed: int = 1, **sizes) -> RecursiveReasoner:

@@ -6,6 +6,7 @@ import torch
 
 from .. import _checks
 from . import compute_dtype, reference_noise
+from .langevin import langevin_step_math
 
 OP = "simplex_descent"
 
@@ -40,17 +41,8 @@ def simplex_descent_math(
     """
     ct = compute_dtype(logits.dtype)
     p, g = probs.to(ct), grad_probs.to(ct)
-    v = p * (g - (p * g).sum(-1, keepdim=True))
-    if clip is not None:
-        v = v.clamp(-clip, clip)
-    if isinstance(step_size, torch.Tensor):
-        a = _checks.step_size_view(OP, step_size, logits.shape[:-1]).to(device=logits.device, dtype=ct)
-    else:
-        a = float(step_size)
-    out = logits.to(ct) - a * v
-    if noise is not None:
-        out = out + sigma * noise.to(ct)
-    return out.to(logits.dtype)
+    direction = p * (g - (p * g).sum(-1, keepdim=True))  # the softmax VJP: a Langevin step along it
+    return langevin_step_math(logits, direction, step_size, sigma, clip, noise)
 
 
 def compute(
