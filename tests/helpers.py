@@ -1,16 +1,21 @@
 """Code the test modules share (fixtures live in conftest.py): tiny models of the zoo's families, a stand-in
-`.ckpt` of `zoo fit`, a model folder put into a Hugging Face cache, a stand-in for huggingface_hub's HfApi, and a
-family seen through its regime's protocols only.
+`.ckpt` of `zoo fit`, a model folder put into a Hugging Face cache, a stand-in for huggingface_hub's HfApi, a
+family seen through its regime's protocols only, and the code blocks of a document imported as modules.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
+import re
 import shutil
+import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
+import pytest
 import torch
 from huggingface_hub.errors import EntryNotFoundError
 from huggingface_hub.file_download import repo_folder_name
@@ -130,3 +135,22 @@ class OnlyTheContract:
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"the regime set {name!r} on the family")
+
+
+def doc_block(doc: Path, first_line: str) -> str:
+    """The fenced code block of document `doc` that starts with `first_line`."""
+    for body in re.findall(r"```\w*\n(.*?)```", doc.read_text(), re.DOTALL):
+        if body.startswith(first_line):
+            return body
+    raise AssertionError(f"no code block starting {first_line!r} in {doc}")
+
+
+def scratch_module(name: str, source: str, folder: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """`source` imported as module `name` from a file in `folder`, in `sys.modules` for this test only."""
+    path = folder / f"{name.rpartition('.')[2]}.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, name, module)
+    spec.loader.exec_module(module)
+    return module

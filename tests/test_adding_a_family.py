@@ -6,9 +6,7 @@ the contract's; and its regime trains the toy through the protocols it requires,
 from __future__ import annotations
 
 import ast
-import importlib.util
 import re
-import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -19,7 +17,7 @@ import yaml
 import zoo
 import zoo.models
 from tests.conftest import REPO, TINY
-from tests.helpers import OnlyTheContract
+from tests.helpers import OnlyTheContract, doc_block, scratch_module
 from tools import pairings
 from zoo import hub, known, registry
 from zoo.cli import main
@@ -36,11 +34,7 @@ RECIPE = "# recipes/toy/sudoku4-deep-supervision.yaml"
 
 
 def block(first_line: str) -> str:
-    """The fenced code block of the document that starts with `first_line`."""
-    for body in re.findall(r"```\w*\n(.*?)```", DOC.read_text(), re.DOTALL):
-        if body.startswith(first_line):
-            return body
-    raise AssertionError(f"no code block starting {first_line!r} in {DOC}")
+    return doc_block(DOC, first_line)
 
 
 def quoted(start: str) -> list[str]:
@@ -51,15 +45,8 @@ def quoted(start: str) -> list[str]:
 
 
 def import_block(first_line: str, name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    """The document's block starting `first_line`, written to a scratch file and imported as module `name`
-    (in `sys.modules` for this test only)."""
-    path = tmp_path / f"{name.rpartition('.')[2]}.py"
-    path.write_text(block(first_line))
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, name, module)
-    spec.loader.exec_module(module)
-    return module
+    """The document's block starting `first_line`, imported as module `name` for this test only."""
+    return scratch_module(name, block(first_line), tmp_path, monkeypatch)
 
 
 @pytest.fixture

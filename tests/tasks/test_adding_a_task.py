@@ -3,17 +3,14 @@ its own tests pass, and its recipe trains through `zoo fit`."""
 
 from __future__ import annotations
 
-import importlib.util
-import re
-import sys
 from collections.abc import Callable
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 import yaml
 
 from tests.conftest import REPO, TINY
+from tests.helpers import doc_block, scratch_module
 from tests.tasks.test_task_conformance import PROPERTIES
 from zoo import registry, tasks
 from zoo.cli import main
@@ -24,22 +21,7 @@ TWO_TINY_STEPS = ["--trainer.max_steps", "2", "--model.init_args.width", "16"]
 
 
 def block(first_line: str) -> str:
-    """The fenced code block of the document that starts with `first_line`."""
-    for body in re.findall(r"```\w*\n(.*?)```", DOC.read_text(), re.DOTALL):
-        if body.startswith(first_line):
-            return body
-    raise AssertionError(f"no code block starting {first_line!r} in {DOC}")
-
-
-def scratch_module(name: str, source: str, folder: Path, monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    """`source` imported as module `name` from a file in `folder`, in `sys.modules` for this test only."""
-    path = folder / f"{name.rpartition('.')[2]}.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, name, module)
-    spec.loader.exec_module(module)
-    return module
+    return doc_block(DOC, first_line)
 
 
 @pytest.fixture
