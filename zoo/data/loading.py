@@ -14,18 +14,30 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
+from zoo.errors import ZooError
 from zoo.tasks import Task
 
 
 class PuzzleDataset(Dataset):
     """Puzzles as tokens; with `copies > 1` each base puzzle appears `copies` times, each copy augmented.
 
-    Item: {"inputs": LongTensor [L], "targets": LongTensor [L]}.
+    Item: {"inputs": LongTensor [L], "targets": LongTensor [L]}, and with `solution_sets` also
+    "solutions": LongTensor [K, L], every solution of the puzzle (the stored one first, padded to K by repeating
+    it), augmented by the same transform as the puzzle.
     """
 
-    def __init__(self, task: Task, puzzles: np.ndarray, solutions: np.ndarray, copies: int = 1, seed: int = 0) -> None:
+    def __init__(
+        self,
+        task: Task,
+        puzzles: np.ndarray,
+        solutions: np.ndarray,
+        copies: int = 1,
+        seed: int = 0,
+        solution_sets: np.ndarray | None = None,
+    ) -> None:
         self.task, self.puzzles, self.solutions = task, puzzles, solutions
         self.copies, self.seed = copies, seed
+        self.solution_sets = solution_sets  # [N, K, n, n]
 
     def __len__(self) -> int:
         return len(self.puzzles) * self.copies
@@ -37,7 +49,31 @@ class PuzzleDataset(Dataset):
         puzzle, solution = self.puzzles[base], self.solutions[base]
         if self.copies > 1:
             puzzle, solution = self.task.augment(puzzle, solution, np.random.default_rng([self.seed, index]))
-        return {"inputs": self.task.encode(puzzle), "targets": self.task.encode(solution)}
+        item = {"inputs": self.task.encode(puzzle), "targets": self.task.encode(solution)}
+        if self.solution_sets is not None:
+            item["solutions"] = self._all_solutions(base, index, puzzle)
+        return item
+
+    def _all_solutions(self, base: int, index: int, puzzle: np.ndarray) -> torch.Tensor:
+        """Every stored solution of puzzle `base` [K, L], under the transform that made `puzzle` (item `index`).
+
+        The same transform is the one `augment` draws from the same seed, which holds for tasks whose draws do
+        not depend on the board's content; a task where they do is refused rather than given wrong targets.
+        """
+        boards = []
+        for solution in self.solution_sets[base]:
+            if self.copies > 1:
+                same, solution = self.task.augment(
+                    self.puzzles[base], solution, np.random.default_rng([self.seed, index])
+                )
+                if not np.array_equal(same, puzzle):
+                    raise ZooError(
+                        f"task {self.task.name}'s augment draws its transform from the board's content, so the "
+                        "other solutions of a puzzle cannot be transformed like the puzzle: train with "
+                        "data.solutions: 0 or data.augment_copies: 1"
+                    )
+            boards.append(self.task.encode(solution))
+        return torch.stack(boards)
 
 
 class ResumableSampler(DistributedSampler):

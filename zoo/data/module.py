@@ -35,6 +35,9 @@ class TaskDataModule(L.LightningDataModule):
         seed: generation and augmentation seed (independent of the training seed).
         cache_dir: where generated splits are kept (default `$ZOO_CACHE/data` or `~/.cache/belief-zoo/data`).
         num_workers: DataLoader workers.
+        solutions: with K > 0, each training example also carries up to K solutions of its puzzle
+            (`batch["solutions"]` [B, K, L], the stored one first), enumerated by the task's exact solver, for
+            regimes that train toward the nearest solution; 0 (the default) serves the stored solution only.
     """
 
     def __init__(
@@ -49,6 +52,7 @@ class TaskDataModule(L.LightningDataModule):
         seed: int = 0,
         cache_dir: str | None = None,
         num_workers: int = 0,
+        solutions: int = 0,
     ) -> None:
         super().__init__()
         check_settings(
@@ -60,6 +64,7 @@ class TaskDataModule(L.LightningDataModule):
             eval_batch_size=eval_batch_size,
             seed=seed,
             num_workers=num_workers,
+            solutions=solutions,
         )
         self.save_hyperparameters()
         self.task = task_for_generation(task)
@@ -94,7 +99,20 @@ class TaskDataModule(L.LightningDataModule):
     def dataset(self, split: str) -> PuzzleDataset:
         self.setup()
         copies = self.hparams.augment_copies if split == "train" else 1
-        return PuzzleDataset(self.task, *self.splits[split], copies=copies, seed=self.hparams.seed)
+        puzzles, solutions = self.splits[split]
+        sets = self.solution_sets(puzzles, solutions) if split == "train" and self.hparams.solutions else None
+        return PuzzleDataset(self.task, puzzles, solutions, copies=copies, seed=self.hparams.seed, solution_sets=sets)
+
+    def solution_sets(self, puzzles: np.ndarray, solutions: np.ndarray) -> np.ndarray:
+        """Up to `solutions` (K) solutions of each puzzle [N, n, n], the stored one first and the rest in the
+        solver's order, padded by repeating the stored one: [N, K, n, n]."""
+        limit = self.hparams.solutions
+        sets = np.repeat(solutions[:, None], limit, axis=1)
+        for index, (puzzle, stored) in enumerate(zip(puzzles, solutions)):
+            others = [s for s in self.task.solutions(puzzle, limit=limit + 1) if not np.array_equal(s, stored)]
+            for slot, other in enumerate(others[: limit - 1], start=1):
+                sets[index, slot] = other
+        return sets
 
     def _processes(self) -> tuple[int, int]:
         """(number of processes, this one's global rank) of the attached trainer; (1, 0) without one."""

@@ -27,7 +27,8 @@ class Carry:
     """The puzzles in flight across batches.
 
     Attributes:
-        inputs, targets: [B, L] token ids.
+        inputs: [B, L] token ids.
+        targets: [B, L] token ids, or [B, K, L] the puzzle's solutions when training toward the nearest one.
         steps: [B] supervision steps taken so far.
         halted: [B] whether each puzzle stopped after the last step (replaced by a fresh one at the next).
         y, z: [B, L, D] the family's state.
@@ -51,6 +52,10 @@ class DeepSupervision(Regime):
         halt_exploration: probability that a sample must run a random minimum of [2, max_steps] steps
             before its halting head may stop it (keeps the head from halting everything early).
         halt_loss_weight: weight of the halting head's binary cross-entropy next to the answer loss.
+        target: what the answer is scored against: "stored", the one solution stored with each puzzle, or
+            "nearest", the solution (of the puzzle's enumerated solutions, `data.solutions: K`) with the lowest
+            cross-entropy at this step, so that on puzzles with several answers a deterministic model can commit
+            to one valid completion instead of being pulled toward a blend of them.
     """
 
     requires: ClassVar[tuple[str, ...]] = ("supervision_step",)
@@ -60,8 +65,16 @@ class DeepSupervision(Regime):
     max_steps: int = 16
     halt_exploration: float = 0.1
     halt_loss_weight: float = 0.5
+    target: str = "stored"
+
+    target_choices: ClassVar[tuple[str, ...]] = ("stored", "nearest")
 
     def __post_init__(self) -> None:
+        if self.target not in self.target_choices:
+            raise ZooError(
+                f"target must be one of {', '.join(self.target_choices)}, got {self.target!r}",
+                key="regime.init_args.target",
+            )
         if self.max_steps < 1:
             raise ZooError(f"max_steps must be >= 1, got {self.max_steps}", key="regime.init_args.max_steps")
         if not 0.0 <= self.halt_exploration <= 1.0:
@@ -105,7 +118,7 @@ class DeepSupervision(Regime):
     def refresh_carry(self, family: SupervisionStepper, batch: dict[str, Tensor], carry: Carry | None) -> Carry:
         """The carry with halted puzzles replaced by fresh ones from `batch` (all of them at the start), which
         begin at the family's initial state with no steps taken."""
-        inputs, targets = batch["inputs"], batch["targets"]
+        inputs, targets = batch["inputs"], self.batch_targets(batch)
         if carry is None or carry.inputs.shape != inputs.shape:
             halted = torch.ones(inputs.shape[0], dtype=torch.bool, device=inputs.device)
             steps = torch.zeros_like(halted, dtype=torch.long)
@@ -113,6 +126,7 @@ class DeepSupervision(Regime):
         fresh = carry.halted
         per_cell = fresh[:, None]
         per_state = fresh[:, None, None]
+        per_target = fresh.view(-1, *[1] * (targets.ndim - 1))
         initial = self.fresh_carry(family, inputs, targets, carry.steps, fresh)
         states = {
             field.name: torch.where(per_state, getattr(initial, field.name), getattr(carry, field.name))
@@ -121,11 +135,23 @@ class DeepSupervision(Regime):
         }
         return type(carry)(
             inputs=torch.where(per_cell, inputs, carry.inputs),
-            targets=torch.where(per_cell, targets, carry.targets),
+            targets=torch.where(per_target, targets, carry.targets),
             steps=torch.where(fresh, 0, carry.steps),
             halted=fresh,
             **states,
         )
+
+    def batch_targets(self, batch: dict[str, Tensor]) -> Tensor:
+        """What a fresh puzzle is scored against: the stored solution [B, L] or its solutions [B, K, L]."""
+        if self.target == "stored":
+            return batch["targets"]
+        if "solutions" not in batch:
+            raise ZooError(
+                "regime target: nearest scores each answer against the nearest of the puzzle's solutions, but the "
+                "batches carry only the stored one: set data.solutions to how many to enumerate (e.g. 16)",
+                key="regime.init_args.target",
+            )
+        return batch["solutions"]
 
     def fresh_carry(
         self, family: SupervisionStepper, inputs: Tensor, targets: Tensor, steps: Tensor, halted: Tensor
@@ -141,17 +167,31 @@ class DeepSupervision(Regime):
 
         Args:
             logits: [B, L, V] answer logits after this supervision step.
-            targets: [B, L] target token ids.
+            targets: [B, L] target token ids, or [B, K, L] solutions, of which each puzzle is scored against the
+                one with the lowest cross-entropy ("exactly right" then means equal to any of them).
             halt_logits: [B] halting head output.
         Returns:
             the scalar loss and detached statistics for logging.
         """
-        answer_loss = F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten())
-        exact = (logits.argmax(-1) == targets).all(-1)
+        if targets.ndim == 3:
+            answer_loss, exact = self.nearest_solution_loss(logits, targets)
+        else:
+            answer_loss = F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten())
+            exact = (logits.argmax(-1) == targets).all(-1)
         halt_loss = F.binary_cross_entropy_with_logits(halt_logits.float(), exact.float())
         loss = answer_loss + self.halt_loss_weight * halt_loss
         stats = {"answer_loss": answer_loss.detach(), "halt_loss": halt_loss.detach(), "exact": exact.float().mean()}
         return loss, stats
+
+    @staticmethod
+    def nearest_solution_loss(logits: Tensor, solutions: Tensor) -> tuple[Tensor, Tensor]:
+        """Cross-entropy toward the nearest solution: logits [B, L, V], solutions [B, K, L] -> (the mean over
+        puzzles of the lowest per-solution mean cross-entropy, bool [B] whether the answer equals a solution)."""
+        log_probs = F.log_softmax(logits.float(), dim=-1)  # [B, L, V]
+        per_solution = -log_probs[:, None].expand(-1, solutions.shape[1], -1, -1).gather(-1, solutions[..., None])
+        nearest = per_solution.squeeze(-1).mean(-1).min(dim=1).values  # [B]
+        exact = (logits.argmax(-1)[:, None] == solutions).all(-1).any(-1)
+        return nearest.mean(), exact
 
     def halted(self, halt_logits: Tensor, steps: Tensor, generator: torch.Generator | None = None) -> Tensor:
         """Which samples stop after this step. halt_logits [B], steps [B] (steps taken so far) -> bool [B]."""

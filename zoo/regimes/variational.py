@@ -76,6 +76,12 @@ class VariationalRecursion(DeepSupervision):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if self.target != "stored":
+            raise ZooError(
+                "VariationalRecursion trains its posterior toward the stored solution; target: nearest is a setting "
+                "of DeepSupervision only",
+                key="regime.init_args.target",
+            )
         if self.beta < 0 or not 0.0 <= self.kl_balance <= 1.0:
             raise ZooError(
                 f"need beta >= 0 and kl_balance in [0, 1], got beta={self.beta}, kl_balance={self.kl_balance}",
