@@ -73,3 +73,23 @@ def test_the_coverage_cap_is_what_one_distinct_answer_can_reach() -> None:
         assert copies.compute()["coverage"] == pytest.approx(cap) == copies.compute()["coverage_cap"]
         assert distinct.compute()["coverage"] == pytest.approx(1.0)
         assert cap < 1.0
+
+
+def test_pass_at_n_is_any_valid_sample_and_the_vote_is_the_most_frequent_one() -> None:
+    """Three puzzles of four samples each: a lone valid answer outvoted by a wrong one (pass, no vote); a valid
+    majority (both); a 2-2 tie settled by the first drawn, which is wrong here (pass, no vote)."""
+    puzzle = GRID_A.copy()
+    puzzle[2:] = 0
+    wrong = GRID_A.copy()
+    wrong[3, 3] = 2
+    per_puzzle = [
+        [wrong, GRID_A, wrong, wrong],
+        [GRID_B, wrong, GRID_B, GRID_A],
+        [wrong, GRID_A, GRID_A, wrong],
+    ]
+    samples = TASK.encode(np.stack([np.stack(column) for column in zip(*per_puzzle)]).reshape(-1, 4, 4))
+    metric = SolutionCoverage(TASK)
+    metric.update(TASK.encode(np.stack([puzzle] * 3)), samples.view(4, 3, -1))
+    result = metric.compute()
+    assert result["pass_at_n"].item() == pytest.approx(1.0)
+    assert result["vote"].item() == pytest.approx(1 / 3)

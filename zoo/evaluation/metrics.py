@@ -71,8 +71,12 @@ class ExactMatchPerBudget(Metric):
 
 
 class SolutionCoverage(Metric):
-    """How much of a puzzle's solution set N samples reach, and how varied they are.
+    """How much of a puzzle's solution set N samples reach, how varied they are, and what other ways of choosing
+    one of them would have scored.
 
+    pass_at_n = share of puzzles with at least one valid answer among the N (an oracle choosing by the task's
+    verifier: an upper bound on any selector); vote = share whose most frequent answer (ties: the first drawn) is
+    valid, the majority vote at the same N;
     coverage@N = distinct valid answers ÷ min(N, number of solutions), averaged over puzzles;
     diversity = distinct answers (valid or not) ÷ N. Solutions are enumerated exactly by the task (up to N).
     coverage_cap = 1 ÷ min(N, number of solutions) averaged over puzzles (0 for a puzzle without one): the most
@@ -87,6 +91,8 @@ class SolutionCoverage(Metric):
         self.add_state("coverage", torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum")
         self.add_state("diversity", torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum")
         self.add_state("coverage_cap", torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum")
+        self.add_state("pass_at_n", torch.tensor(0), dist_reduce_fx="sum")
+        self.add_state("vote", torch.tensor(0), dist_reduce_fx="sum")
         self.add_state("total", torch.tensor(0), dist_reduce_fx="sum")
 
     def update(self, inputs: Tensor, samples: Tensor) -> None:
@@ -95,8 +101,12 @@ class SolutionCoverage(Metric):
         puzzles = self.task.decode(inputs.cpu())
         answers = self.task.decode(samples.cpu())  # [N, B, n, n]
         for index, puzzle in enumerate(puzzles):
-            distinct = {answer.tobytes(): answer for answer in answers[:, index]}
-            valid = sum(self.task.verify(puzzle, answer) for answer in distinct.values())
+            drawn = [answer.tobytes() for answer in answers[:, index]]
+            distinct = {key: answer for key, answer in zip(drawn, answers[:, index])}
+            verdicts = {key: self.task.verify(puzzle, answer) for key, answer in distinct.items()}
+            valid = sum(verdicts.values())
+            self.pass_at_n += int(valid > 0)
+            self.vote += int(verdicts[max(distinct, key=drawn.count)])  # max keeps the first drawn among ties
             reachable = min(count, len(self.task.solutions(puzzle, limit=count)))
             self.coverage += valid / max(reachable, 1)
             self.coverage_cap += 1 / reachable if reachable else 0.0
@@ -106,6 +116,8 @@ class SolutionCoverage(Metric):
     def compute(self) -> dict[str, Tensor]:
         total = self.total.clamp(min=1)
         return {
+            "pass_at_n": self.pass_at_n.float() / total,
+            "vote": self.vote.float() / total,
             "coverage": (self.coverage / total).float(),
             "coverage_cap": (self.coverage_cap / total).float(),
             "diversity": (self.diversity / total).float(),
