@@ -68,6 +68,9 @@ def test_fit_writes_results_json_per_budget(tmp_path: Path, capsys: pytest.Captu
     assert set(results["exact_match"]) == {"1", "2", "4", "8", "16"}
     assert all(0.0 <= rate <= 1.0 for rate in results["exact_match"].values())
     assert results["task"] == {"name": "sudoku", "size": 6, "givens": 10, "unique": True}
+    assert results["fit_seconds"] > 0
+    load = results["load_average_fit_start_end"]  # says whether the fit time was taken alone on the machine
+    assert len(load) == 2 and all(value >= 0 for value in load)
     assert (tmp_path / "budget_curve.png").stat().st_size > 0
     assert f"results: {tmp_path / 'results.json'}" in capsys.readouterr().out
 

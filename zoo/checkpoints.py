@@ -27,6 +27,7 @@ from torch.nn.modules import module as nn_module
 
 from zoo import known, tasks
 from zoo.errors import DamagedFileError, ZooError
+from zoo.evaluation.training_cost import checkpoint_record
 from zoo.io.typecheck import mismatch, shown, type_hints
 from zoo.models.base import SETTINGS_VERSION, ReasoningFamily
 
@@ -277,7 +278,8 @@ def read_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> ReasoningFamily:
-    """A `.ckpt` written by `zoo fit` -> the family with its weights, in eval mode."""
+    """A `.ckpt` written by `zoo fit` -> the family with its weights, in eval mode, and the training the checkpoint
+    records as its `training_record` (`zoo.evaluation.training_cost.checkpoint_record`)."""
     checkpoint = read_checkpoint(path, map_location)
     state = checkpoint["state_dict"]
     model = build_family(
@@ -289,4 +291,5 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         section="hyper_parameters",
     )
     model.load_state_dict(state, strict=True)
+    model.training_record = checkpoint_record(checkpoint)
     return model.to(map_location).eval()

@@ -38,7 +38,7 @@ VERBS = {
     "test": "score a model on the test split at every budget (-c RECIPE.yaml --ckpt_path CKPT)",
     "predict": "answer the test puzzles (-c RECIPE.yaml --ckpt_path CKPT)",
     "eval": "accuracy against inference budget on held-out puzzles: MODEL [--budgets 1,2,4] [--count N]",
-    "bench": "several models on the same puzzles, accuracy against FLOPs per puzzle: MODEL [MODEL ...]",
+    "bench": "several models on the same puzzles, accuracy against inference FLOPs per puzzle: MODEL [MODEL ...]",
     "export": "checkpoint -> model folder in the Hugging Face Hub layout: CKPT OUT_DIR",
     "push": "upload a model folder to the Hugging Face Hub: OUT_DIR ORG/NAME",
     "download": "fetch a model's files from the Hub (never code): ORG/NAME [--dir DIR]",

@@ -1,4 +1,5 @@
-"""`zoo bench MODEL [MODEL ...]`: models on the same held-out puzzles, accuracy against FLOPs per puzzle."""
+"""`zoo bench MODEL [MODEL ...]`: models on the same held-out puzzles, accuracy against inference FLOPs per puzzle,
+beside the FLOPs each model was trained with where its file records them."""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ def run(words: list[str]) -> None:
     parser = ArgumentParser(
         prog="zoo bench",
         description="Evaluate several models on the same held-out puzzles and compare them on one compute axis: "
-        "verified exact match (and coverage for models that sample) against FLOPs per puzzle, with network calls "
-        "and wall time. Writes bench.json, bench.md and bench.png.",
+        "verified exact match (and coverage for models that sample) against inference FLOPs per puzzle (backward "
+        "of energy descent included), with network calls, wall time, and the training FLOPs of models whose file "
+        "records their training (.ckpt files of `zoo fit`, folders of `zoo export`). Writes bench.json, bench.md "
+        "and bench.png.",
         epilog="The puzzles are the first model's task; --task.NAME VALUE changes difficulty options (e.g. "
         "--task.givens 9). Every model must read that task (same task and board size).",
     )

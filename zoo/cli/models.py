@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from zoo.cli.report import ArgumentParser
+from zoo.evaluation.flops import INFERENCE_FLOPS
 from zoo.hub import catalog
 from zoo.hub.card import describe_task
 from zoo.hub.catalog import CatalogEntry
@@ -31,17 +32,19 @@ def row(entry: CatalogEntry) -> list[str]:
 
 
 def table(entries: list[CatalogEntry]) -> str:
-    header = ["name", "family", "task", "regime", "params", "exact match per budget", "FLOPs (largest)", "from"]
+    """The catalog as aligned text, one model a row, and a note naming the FLOPs column in full."""
+    header = ["name", "family", "task", "regime", "params", "exact match per budget", "inference FLOPs", "from"]
     rows = [header, *(row(entry) for entry in entries)]
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    return "\n".join("  ".join(cell.ljust(width) for cell, width in zip(r, widths)).rstrip() for r in rows)
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(r, widths)).rstrip() for r in rows]
+    return "\n".join(lines) + f"\n\ninference FLOPs = {INFERENCE_FLOPS}, at the largest budget"
 
 
 def run(words: list[str]) -> None:
     parser = ArgumentParser(
         prog="zoo models",
         description="List the catalog of pretrained models (family, task, regime, parameters, exact match per "
-        "budget on held-out puzzles, FLOPs per puzzle at the largest budget, bundled or on the Hub), or show "
+        "budget on held-out puzzles, inference FLOPs per puzzle at the largest budget, bundled or on the Hub), or show "
         "one model's card. A catalog name works wherever a model is asked for: zoo eval NAME, zoo bench NAME, "
         "zoo solve NAME, --init_from NAME, zoo.load(NAME).",
     )

@@ -2,7 +2,10 @@
 
 Compute is measured on one axis for every family: floating-point operations per puzzle at each budget
 (`ReasoningFamily.budget_cost`, counted by `torch.utils.flop_counter`, backward included where thinking
-differentiates), beside calls of the reasoning network and wall time per puzzle on this machine.
+differentiates), beside calls of the reasoning network and wall time per puzzle on this machine. Each model's
+training FLOPs, counted the same way (`zoo.evaluation.training_cost`), come from what its file records: a
+model loaded from a .ckpt of `zoo fit` or from a model folder carries a `training_record`; one built in memory
+has none, and its training FLOPs are None.
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ from zoo import tasks
 from zoo.data import TaskDataModule
 from zoo.evaluation.budget import Budget
 from zoo.evaluation.evaluate import evaluate
+from zoo.evaluation.flops import INFERENCE_FLOPS, TRAINING_FLOPS
 from zoo.evaluation.results import describe_machine
 from zoo.evaluation.sizing import default_budgets
+from zoo.evaluation.training_cost import training_entry
 from zoo.io import outputs
 from zoo.models import ReasoningFamily
 
@@ -48,8 +53,9 @@ def bench(
     timing_count: int = 32,
 ) -> dict[str, Any]:
     """Evaluate each (name, model) on the same `count` held-out puzzles of `task` at `budgets` (default: each
-    model's own evaluation budgets); per budget: exact match, coverage and diversity (N > 1), FLOPs and network
-    calls per puzzle, and wall seconds per puzzle (timed on `timing_count` puzzles)."""
+    model's own evaluation budgets); per budget: exact match, coverage and diversity (N > 1), inference FLOPs and
+    network calls per puzzle, and wall seconds per puzzle (timed on `timing_count` puzzles); per model: its
+    training FLOPs where its `training_record` says how it was trained (None elsewhere)."""
     entries = []
     for name, model in models:
         chosen = budgets or default_budgets(model)
@@ -63,19 +69,21 @@ def bench(
                 "exact_match": measured["exact_match"][budget.label],
                 **{
                     key: measured[key][budget.label]
-                    for key in ("coverage", "coverage_cap", "diversity")
+                    for key in ("pass_at_n", "vote", "coverage", "coverage_cap", "diversity")
                     if budget.label in measured.get(key, {})
                 },
                 "flops_per_puzzle": cost["flops"],
                 "network_calls": cost["calls"],
                 "seconds_per_puzzle": seconds_per_puzzle(model, task, budget, seed, min(timing_count, count)),
             }
+        training = training_entry(model)
         entries.append(
             {
                 "model": name,
                 "family": type(model).__name__,
                 "regime": type(model.regime).__name__,
                 "parameters": sum(p.numel() for p in model.model.parameters()),
+                "training_flops": None if training is None else training["flops"],
                 "budgets": per_budget,
             }
         )
@@ -83,25 +91,31 @@ def bench(
 
 
 def markdown(results: dict[str, Any]) -> str:
-    """One row per (model, budget). Coverage cap: the most coverage one distinct answer reaches on these puzzles
-    (the ceiling of a model whose samples are copies)."""
+    """One row per (model, budget), and notes naming the FLOPs columns in full. Coverage cap: the most coverage
+    one distinct answer reaches on these puzzles (the ceiling of a model whose samples are copies)."""
     lines = [
-        "| model | family | budget | exact match | coverage | coverage cap | FLOPs / puzzle | network calls "
-        "| ms / puzzle |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| model | family | budget | exact match | coverage | coverage cap | inference FLOPs / puzzle | network calls "
+        "| ms / puzzle | training FLOPs |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for entry in results["models"]:
+        trained = "" if entry["training_flops"] is None else f"{entry['training_flops']:.3g}"
         for label, row in entry["budgets"].items():
             coverage, cap = (f"{row[key]:.3f}" if key in row else "" for key in ("coverage", "coverage_cap"))
             lines.append(
                 f"| {entry['model']} | {entry['family']} | {label} | {row['exact_match']:.3f} | {coverage} | {cap} | "
-                f"{row['flops_per_puzzle']:.3g} | {row['network_calls']} | {1000 * row['seconds_per_puzzle']:.2f} |"
+                f"{row['flops_per_puzzle']:.3g} | {row['network_calls']} | {1000 * row['seconds_per_puzzle']:.2f} | "
+                f"{trained} |"
             )
-    return "\n".join(lines)
+    notes = [
+        f"inference FLOPs / puzzle = {INFERENCE_FLOPS}.",
+        f"{TRAINING_FLOPS}: blank where the model's file does not record its training.",
+    ]
+    return "\n".join(lines) + "\n\n" + "\n\n".join(notes)
 
 
 def plot(results: dict[str, Any], path: Path) -> None:
-    """Exact match against FLOPs per puzzle (log x), one line per model (and per sample count); coverage in a
+    """Exact match against inference FLOPs per puzzle (log x), one line per model (and per sample count); coverage in a
     second panel when any model samples."""
     import matplotlib
 
@@ -124,7 +138,7 @@ def plot(results: dict[str, Any], path: Path) -> None:
     titles = ["verified exact match", "coverage@N"] if sampled else ["verified exact match"]
     for axis, title in zip(axes[0], titles):
         axis.set_xscale("log")
-        axis.set_xlabel("FLOPs per puzzle")
+        axis.set_xlabel(INFERENCE_FLOPS, fontsize=8)
         axis.set_ylabel(title)
         axis.set_ylim(0, 1.02)
         axis.grid(alpha=0.3)

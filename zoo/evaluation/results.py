@@ -15,6 +15,8 @@ import lightning as L
 import torch
 
 from zoo.evaluation.budget import parse_budgets
+from zoo.evaluation.flops import INFERENCE_FLOPS
+from zoo.evaluation.training_cost import run_record
 from zoo.io import outputs
 
 RESULTS_FILE = "results.json"
@@ -29,11 +31,17 @@ def describe_machine() -> str:
 
 
 def format_table(results: dict[str, Any], markdown: bool = False) -> str:
-    """The per-budget table of a results.json: budget, verified exact match, and coverage and diversity where
-    measured; aligned text for a terminal, or Markdown for a model card."""
-    names = ("exact_match", "coverage", "coverage_cap", "diversity", "flops_per_puzzle")
+    """The per-budget table of a results.json: budget, verified exact match (of the answer the model chose), and
+    where measured the oracle pass@N, the majority vote, coverage, its cap and diversity; aligned text for a
+    terminal, or Markdown for a model card."""
+    names = ("exact_match", "pass_at_n", "vote", "coverage", "coverage_cap", "diversity", "flops_per_puzzle")
     columns = [name for name in names if name in results]
-    header = ["budget" + (" (steps x samples)" if markdown else ""), *(name.replace("_", " ") for name in columns)]
+    shorter = {"flops_per_puzzle": "inference FLOPs"}  # named in full in the note under the table
+    header = [
+        "budget" + (" (steps x samples)" if markdown else ""),
+        *(shorter.get(name, name.replace("_", " ")) for name in columns),
+    ]
+    note = f"\n\ninference FLOPs = {INFERENCE_FLOPS}" if "flops_per_puzzle" in columns else ""
 
     def cell(name: str, label: str) -> str:
         value = results[name].get(label)
@@ -41,12 +49,10 @@ def format_table(results: dict[str, Any], markdown: bool = False) -> str:
 
     rows = [[label, *(cell(name, label) for name in columns)] for label in results["exact_match"]]
     if markdown:
-        return "\n".join(
-            ["| " + " | ".join(header) + " |", "|---|" + "---|" * len(columns)]
-            + ["| " + " | ".join(row) + " |" for row in rows]
-        )
+        lines = ["| " + " | ".join(header) + " |", "|---|" + "---|" * len(columns)]
+        return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows]) + note
     widths = [8, *(max(13, len(name) + 2) for name in header[1:])]
-    return "\n".join("".join(f"{text:>{width}}" for text, width in zip(row, widths)) for row in [header, *rows])
+    return "\n".join("".join(f"{text:>{width}}" for text, width in zip(row, widths)) for row in [header, *rows]) + note
 
 
 def plot_budget_curve(exact_match: dict[str, float], path: Path, title: str) -> None:
@@ -123,17 +129,22 @@ def write_results(results: dict[str, Any], directory: Path) -> Path:
 
 
 class ResultsWriter(L.Callback):
-    """Writes `results.json` (test metrics per budget, with the machine and wall time) into the run directory."""
+    """Writes `results.json` (test metrics per budget, with the machine and wall time) into the run directory;
+    after a fit, with the "training" entry of `zoo.evaluation.training_cost` (counted on a copy of the model,
+    torch's random state forked: the training and test numbers stay as they were)."""
 
     def __init__(self) -> None:
         self._started = time.monotonic()
         self._fit_seconds: float | None = None
+        self._load: list[float] = []
 
     def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._started = time.monotonic()
+        self._load = [os.getloadavg()[0]]
 
     def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._fit_seconds = time.monotonic() - self._started
+        self._load.append(os.getloadavg()[0])
 
     def on_test_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         directory = Path(trainer.log_dir or trainer.default_root_dir)  # a collective under DDP: every rank asks
@@ -145,8 +156,14 @@ class ResultsWriter(L.Callback):
             **pl_module.test_results,
             "global_step": trainer.global_step,
             "fit_seconds": None if self._fit_seconds is None else round(self._fit_seconds, 1),
+            # The one-minute load average as the fit began and ended: near the process's own thread count at the
+            # end when it ran alone, higher when other work shared the machine (and the fit time with it).
+            "load_average_fit_start_end": [round(load, 2) for load in self._load] if self._fit_seconds else None,
             "machine": describe_machine(),
         }
+        record = run_record(trainer) if self._fit_seconds is not None else None
+        if record is not None:
+            results["training"] = record.entry(pl_module)
         write_results(results, directory)
 
 

@@ -14,6 +14,7 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 from zoo import registry
 from zoo.evaluation.budget import parse_budgets
 from zoo.evaluation.results import format_table
+from zoo.evaluation.training_cost import training_entry
 from zoo.hub.layout import (
     CONFIG_NAME,
     LIBRARY_NAME,
@@ -93,8 +94,9 @@ def model_card(
     license: str | None = None,
     has_plot: bool = False,
 ) -> ModelCard:
-    """README.md of a model folder: YAML metadata (library, license, tags, model-index), what the model is,
-    its accuracy against inference budget, how to evaluate and fine-tune it, and the recipe that trained it.
+    """README.md of a model folder: YAML metadata (library, license, tags, model-index), what the model is and,
+    where its `training_record` says, the compute it was trained with, its accuracy against inference budget,
+    how to evaluate and fine-tune it, and the recipe that trained it.
 
     The usage lines name the model by `catalog_name` where it ships with belief-zoo (offline), else by
     `reference`: its Hub repo id, or the folder it was exported to; downloads always name the repo id.
@@ -135,6 +137,12 @@ def model_card(
         f"| parameters | {sum(p.numel() for p in model.model.parameters()):,} |\n"
         f"| budgets measured in training | {', '.join(b.label for b in model.eval_budgets)} |",
     ]
+    training = training_entry(model)
+    if training is not None:
+        sections.append(
+            f"Trained for {training['steps']:,} steps of batch {training['batch_size']:,}: "
+            f"{training['flops']:.3g} training FLOPs (forward + backward, counted like the inference FLOPs)."
+        )
     if results is not None:
         where = f", {results['machine']}" if results.get("machine") else ""
         sections += [

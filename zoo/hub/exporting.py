@@ -23,6 +23,7 @@ from safetensors import SafetensorError
 from zoo import compat
 from zoo.checkpoints import load_checkpoint
 from zoo.errors import ZooError
+from zoo.evaluation.training_cost import TrainingEntry, TrainingRecord
 from zoo.hub.card import describe_task
 from zoo.hub.layout import (
     CARD_NAME,
@@ -40,6 +41,7 @@ from zoo.hub.layout import (
 from zoo.hub.mixin import HubFamily
 from zoo.io import outputs, redact
 from zoo.io.files import commit_folder, staged_folder
+from zoo.io.typecheck import mismatch
 from zoo.models.base import ReasoningFamily
 
 # What `zoo eval FOLDER` writes into FOLDER/eval: the model's own results, which go with the model. Anything
@@ -218,6 +220,15 @@ def _read_results(path: Path) -> dict[str, Any]:
     return results
 
 
+def _take_run_training(model: ReasoningFamily, results: dict[str, Any]) -> None:
+    """Where the run's results.json counted the training of the same number of steps as the checkpoint's, take
+    its entry: `zoo fit` knew the gradient accumulation a checkpoint does not record, and it is counted already."""
+    entry = results.get("training")
+    record = model.training_record
+    if record is not None and mismatch(entry, TrainingEntry, "training") is None and entry["steps"] == record.steps:
+        model.training_record = TrainingRecord.from_entry(entry)
+
+
 def export(
     checkpoint: str | Path,
     out_dir: str | Path,
@@ -229,7 +240,9 @@ def export(
     """A Lightning checkpoint of `zoo fit` -> a model folder in the Hub layout (EMA weights where kept).
 
     The card takes the run's results.json, plot and config.yaml (found beside the checkpoint) unless
-    `results` / `recipe` name other files. Runs no training. Options: see `save`.
+    `results` / `recipe` name other files. config.json and the card say how the model was trained where the
+    checkpoint records it: the run's "training" entry when it counted as many steps, else counted here (a few
+    training steps on a copy of the model: `zoo.evaluation.training_cost`). Runs no training. Options: see `save`.
     """
     outputs.check_folder(out_dir, flag="folder")
     checkpoint = Path(checkpoint)
@@ -251,6 +264,8 @@ def export(
                     f"({measured.get('family')} on {measured.get('task')})"
                 )
             measured = None  # a results.json of another run in the same directory tree
+    if measured is not None:
+        _take_run_training(model, measured)
     recipe_text = recipe_path.read_text() if recipe_path is not None else None
     source = f"`{recipe_path.name}` of the training run" if recipe_path is not None else None
     return write_model(

@@ -2,7 +2,9 @@
 
     config.json        {"library_name": "belief-zoo", "zoo_version", "format_version", "family": registered name,
                         "task": task spec, "hparams": the family's constructor arguments (task and regime spec
-                        included), "weights": "ema" | "live", "num_parameters", "weights_sha256"}
+                        included), "weights": "ema" | "live", "num_parameters", "weights_sha256", and where
+                        known "training": {"steps", "batch_size", "flops_per_step", "flops"}
+                        (`zoo.evaluation.training_cost`)}
     model.safetensors  the *evaluation* weights: `family.ema_model` where the family keeps an EMA, else
                        `family.model` (keys of `family.model.state_dict()`, no prefix)
     README.md          the model card
@@ -30,6 +32,7 @@ from safetensors.torch import load_model
 from zoo import tasks
 from zoo.checkpoints import build_family
 from zoo.errors import DamagedFileError, ZooError
+from zoo.evaluation.training_cost import TrainingEntry, TrainingRecord, training_entry
 from zoo.io.typecheck import mismatch
 from zoo.models.base import ReasoningFamily
 
@@ -136,8 +139,10 @@ def evaluation_weights(model: ReasoningFamily) -> tuple[torch.nn.Module, str]:
 
 
 def model_config(model: ReasoningFamily, weights_sha256: str) -> dict[str, Any]:
-    """What config.json holds for `model`, whose model.safetensors has checksum `weights_sha256`."""
+    """What config.json holds for `model`, whose model.safetensors has checksum `weights_sha256`; "training"
+    where its `training_record` says how it was trained (the FLOPs of a step counted if not yet)."""
     network, kind = evaluation_weights(model)
+    training = training_entry(model)
     return {
         "library_name": LIBRARY_NAME,
         "zoo_version": zoo_version(),
@@ -148,6 +153,7 @@ def model_config(model: ReasoningFamily, weights_sha256: str) -> dict[str, Any]:
         "weights": kind,
         "num_parameters": sum(p.numel() for p in network.parameters()),
         "weights_sha256": weights_sha256,
+        **({} if training is None else {"training": training}),
     }
 
 
@@ -167,6 +173,7 @@ class ConfigEntries(_NeededEntries, total=False):
     weights: Literal["ema", "live"]
     num_parameters: int
     weights_sha256: str
+    training: TrainingEntry
 
 
 def read_config(folder: Path) -> dict[str, Any]:
@@ -257,7 +264,8 @@ def check_weights(folder: Path, config: dict[str, Any]) -> Path:
 
 
 def build_from_folder(folder: Path, map_location: str | torch.device = "cpu") -> ReasoningFamily:
-    """Construct the family config.json names, sized by and checked against model.safetensors, loaded strictly."""
+    """Construct the family config.json names, sized by and checked against model.safetensors, loaded strictly;
+    config.json's "training" entry, where it has one, becomes the family's `training_record`."""
     config = read_config(folder)
     weights = check_weights(folder, config)
     model = build_family(
@@ -275,4 +283,6 @@ def build_from_folder(folder: Path, map_location: str | torch.device = "cpu") ->
         ) from None
     if model.ema_model is not None:
         model.ema_model.load_state_dict(model.model.state_dict())
+    if "training" in config:
+        model.training_record = TrainingRecord.from_entry(config["training"])
     return model.to(map_location).eval()

@@ -19,23 +19,26 @@ import copy
 import inspect
 from abc import abstractmethod
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 import torch
 from torch import Tensor, nn
-from torch.utils.flop_counter import FlopCounterMode
 
 from zoo import registry, tasks
 from zoo.contract import Exploration, Thought, pick
 from zoo.errors import ZooError
 from zoo.evaluation import sizing
 from zoo.evaluation.budget import Budget, budgets_setting
+from zoo.evaluation.flops import count_flops
 from zoo.evaluation.metrics import CellAccuracy, ExactMatchPerBudget
 from zoo.models.training import TrainingMixin, TrainingSettings
 from zoo.nn import ReasoningNet
 from zoo.regimes.base import Regime, check_pairing, instantiate_regime
 from zoo.tasks.base import BLANK_TOKEN
+
+if TYPE_CHECKING:
+    from zoo.evaluation.training_cost import TrainingRecord
 
 # How a family's saved settings are laid out (saved as the hyper-parameter `_settings_version`; files without it
 # are version 1). 2: the settings that change thinking moved from the regime to the family (EBT's step_size,
@@ -112,6 +115,9 @@ class ReasoningFamily(TrainingMixin):
         self.ema_model: nn.Module | None = None
         self.regime_state: Any = None  # what the regime keeps between batches (its `state_type`)
         self._resume_states: list[dict[str, Any]] | None = None
+        # How it was trained, where the file it was loaded from says (set by the loaders of a .ckpt and of a model
+        # folder; `zoo.evaluation.training_cost.training_entry` reads it); None for a model built in memory.
+        self.training_record: TrainingRecord | None = None
 
     @classmethod
     def default_regime(cls) -> Regime:
@@ -257,13 +263,12 @@ class ReasoningFamily(TrainingMixin):
         was_training = self.training
         try:
             self.eval()
-            with FlopCounterMode(display=False) as counter:
-                self.explore(inputs, budget)
+            flops = count_flops(lambda: self.explore(inputs, budget))
         finally:
             for hook in hooks:
                 hook.remove()
             self.train(was_training)
-        return {"flops": int(counter.get_total_flops()), "calls": calls[0]}
+        return {"flops": flops, "calls": calls[0]}
 
     @torch.no_grad()
     def solve(self, boards: np.ndarray, budget: Budget | int = 16) -> np.ndarray:
