@@ -96,3 +96,17 @@ def test_a_task_with_too_few_distinct_puzzles_is_a_clear_error() -> None:
         ZooError, match=r"could not generate .* \(have \{'train': 4, 'val': 0, 'test': 0\}\).*lower data.train_count"
     ):
         data.prepare_data()
+
+
+def test_a_data_worker_serves_the_same_batches_as_the_training_process() -> None:
+    """Recipes may augment in a worker process (data.num_workers) without changing a seeded run's numbers."""
+    from zoo.data import TaskDataModule
+
+    batches = []
+    for workers in (0, 1):
+        torch.manual_seed(0)
+        data = TaskDataModule(
+            TASK, train_count=40, val_count=0, test_count=0, augment_copies=3, batch_size=8, num_workers=workers
+        )
+        batches.append([batch["inputs"] for batch, _ in zip(data.train_dataloader(), range(4))])
+    assert all(torch.equal(a, b) for a, b in zip(*batches))

@@ -276,24 +276,35 @@ class Task(abc.ABC):
         return np.stack(boards)
 
     def encode(self, boards: np.ndarray | torch.Tensor) -> torch.Tensor:
-        """Boards ``[..., n, n]`` (0 blank, symbols 1..) -> LongTensor tokens ``[..., n*n]`` (blank 1, k -> k+1)."""
+        """Boards ``[..., n, n]`` (0 blank, symbols 1..) -> LongTensor tokens ``[..., n*n]`` (blank 1, k -> k+1),
+        on the device of a tensor given (arrays, which the data loaders encode one by one, stay in numpy until
+        the end: a fraction of the cost of the same steps as tensor operations)."""
         n = self.size
-        t = torch.as_tensor(np.asarray(boards) if not isinstance(boards, torch.Tensor) else boards)
-        if t.dim() < 2 or tuple(t.shape[-2:]) != (n, n):
+        shape = tuple(boards.shape) if isinstance(boards, torch.Tensor) else np.shape(boards)
+        if len(shape) < 2 or tuple(shape[-2:]) != (n, n):
             raise ValueError(
-                f"encode expects boards of shape [..., {n}, {n}], got {tuple(t.shape)}; "
+                f"encode expects boards of shape [..., {n}, {n}], got {shape}; "
                 f"reshape flat boards with .reshape(-1, {n}, {n})"
             )
-        if t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
-            raise ValueError(f"encode expects integer boards, got dtype {t.dtype}")
-        t = t.to(torch.long)
-        if t.numel() and (int(t.min()) < 0 or int(t.max()) > self.num_symbols):
+        if isinstance(boards, torch.Tensor):
+            if boards.is_floating_point() or boards.is_complex() or boards.dtype == torch.bool:
+                raise ValueError(f"encode expects integer boards, got dtype {boards.dtype}")
+            t = boards.to(torch.long)
+            low, high = (int(t.min()), int(t.max())) if t.numel() else (0, 0)
+        else:
+            arr = np.asarray(boards)
+            if arr.dtype.kind not in "iu":
+                raise ValueError(f"encode expects integer boards, got dtype {arr.dtype}")
+            arr = arr.astype(np.int64, copy=False)
+            low, high = (int(arr.min()), int(arr.max())) if arr.size else (0, 0)
+        if low < 0 or high > self.num_symbols:
             raise ValueError(
-                f"boards hold values outside 0..{self.num_symbols} (found {int(t.min())}..{int(t.max())}); "
-                f"{self.value_hint}"
+                f"boards hold values outside 0..{self.num_symbols} (found {low}..{high}); {self.value_hint}"
             )
-        tokens = torch.where(t == 0, torch.full_like(t, BLANK_TOKEN), t + SYMBOL_OFFSET)
-        return tokens.reshape(*t.shape[:-2], n * n)
+        if isinstance(boards, torch.Tensor):
+            tokens = torch.where(t == 0, torch.full_like(t, BLANK_TOKEN), t + SYMBOL_OFFSET)
+            return tokens.reshape(*t.shape[:-2], n * n)
+        return torch.from_numpy(np.where(arr == 0, BLANK_TOKEN, arr + SYMBOL_OFFSET).reshape(*arr.shape[:-2], n * n))
 
     def decode(self, tokens: torch.Tensor | np.ndarray) -> np.ndarray:
         """Tokens ``[..., n*n]`` -> int64 boards ``[..., n, n]``; pad and blank become 0."""
