@@ -60,8 +60,11 @@ class PuzzleDataset(Dataset):
         The same transform is the one `augment` draws from the same seed, which holds for tasks whose draws do
         not depend on the board's content; a task where they do is refused rather than given wrong targets.
         """
-        boards = []
+        boards: dict[bytes, torch.Tensor] = {}  # the padding repeats the stored solution: transform it once
         for solution in self.solution_sets[base]:
+            key = solution.tobytes()
+            if key in boards:
+                continue
             if self.copies > 1:
                 same, solution = self.task.augment(
                     self.puzzles[base], solution, np.random.default_rng([self.seed, index])
@@ -72,8 +75,8 @@ class PuzzleDataset(Dataset):
                         "other solutions of a puzzle cannot be transformed like the puzzle: train with "
                         "data.solutions: 0 or data.augment_copies: 1"
                     )
-            boards.append(self.task.encode(solution))
-        return torch.stack(boards)
+            boards[key] = self.task.encode(solution)
+        return torch.stack([boards[solution.tobytes()] for solution in self.solution_sets[base]])
 
 
 class ResumableSampler(DistributedSampler):
