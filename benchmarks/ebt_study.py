@@ -1,9 +1,9 @@
-"""EBT study (docs/results/ebt.md): what each of the official training settings adds, at our scale.
+"""EBT study (docs/results/ebt.md): what each training setting taken from the official EBT scripts adds, at our scale.
 
     python -m benchmarks.ebt_study                        # every arm, ~45 min on 2 CPU cores
-    python -m benchmarks.ebt_study --arms official,full_unroll
+    python -m benchmarks.ebt_study --arms recipe,full_unroll
 
-The "official" arm is recipes/ebt/sudoku6-energy-descent.yaml (truncated unroll, replay buffer, gradient
+The "recipe" arm is recipes/ebt/sudoku6-energy-descent.yaml (truncated unroll, replay buffer, gradient
 clipping, random step size per puzzle, Langevin noise in the state, EMA); every other arm changes one thing.
 Each trains through `zoo fit` and is measured by `zoo eval` on the same 256 held-out puzzles; results go to
 benchmarks/results/ebt-study-<device>.json and a markdown table is printed.
@@ -21,7 +21,7 @@ from zoo.evaluation.results import describe_machine
 RECIPE = "recipes/ebt/sudoku6-energy-descent.yaml"
 REGIME = "--model.init_args.regime.init_args."
 ARMS: dict[str, list[str]] = {
-    "official": [],
+    "recipe": [],
     "full_unroll": ["--model.init_args.regime.class_path", "zoo.regimes.EnergyDescent"],
     "per_position_step_size": [REGIME + "step_size_per", "position"],
     "no_random_step_size": [REGIME + "random_step_size", "1.0"],

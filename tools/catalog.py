@@ -237,9 +237,9 @@ def finetune_section() -> list[str]:
         "harder puzzles. Before: the catalog model on the recipe's held-out puzzles; after: the fine-tuned model "
         "on the same puzzles. Measured by `python -m benchmarks.finetune` "
         f"({next(iter(study['arms'].values())).get('machine') or 'CPU'}; fit times taken while other jobs shared "
-        "the cores). One seed on 256 (Sudoku 6x6) or 100 (4x4) puzzles: a difference of one or two puzzles is "
-        "noise. The recursive reasoner and the EBT gain at small budgets; the GRAM fine-tune is a null result "
-        "(at a higher learning rate it lost coverage), explained in its recipe's comment.",
+        "the cores). One training seed and one draw of 256 (Sudoku 6x6) or 100 (4x4) test puzzles, so no spread is "
+        "measured: the seeds of the source recipes differ by more than these before/after differences at small "
+        "budgets (docs/results/README.md), so none of them is claimed as a gain. Each recipe's comment says more.",
         "",
         "| recipe | from | task | budget | before | after | fit |",
         "|---|---|---|---|---|---|---|",
