@@ -58,6 +58,20 @@ def assert_same_predictions(a: ReasoningFamily, b: ReasoningFamily) -> None:
         assert torch.equal(x, y)
 
 
+def training_losses(model: ReasoningFamily, batch: dict[str, torch.Tensor], steps: int = 60) -> list[float]:
+    """The loss of each of `steps` plain AdamW steps (lr 3e-3) of `model` on one `batch`, without a Trainer."""
+    model.log = lambda *args, **kwargs: None  # logging needs a Trainer; this loop is a plain one
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    losses = []
+    for step in range(steps):
+        loss = model.training_step(batch, step)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
 def write_checkpoint(model: ReasoningFamily, path: Path) -> Path:
     """What `zoo fit` leaves in a .ckpt, as far as loading goes (state dict, hyper-parameters, zoo record)."""
     checkpoint: dict[str, Any] = {

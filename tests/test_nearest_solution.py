@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from tests.conftest import REPO, zoo_error
+from tests.helpers import training_losses
 from zoo import tasks
 from zoo.data import TaskDataModule
 from zoo.errors import ZooError
@@ -64,16 +65,7 @@ def test_nearest_training_steps_and_lowers_the_loss(tmp_path: Path) -> None:
     data = TaskDataModule(MULTI_SUDOKU, train_count=64, val_count=0, test_count=0, batch_size=32, solutions=8)
     regime = DeepSupervision(max_steps=2, target="nearest")
     model = RecursiveReasoner(MULTI_SUDOKU, regime, width=32, cycles=1, latent_updates=1, ema_decay=0)
-    model.log = lambda *args, **kwargs: None
-    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    batch = next(iter(data.train_dataloader()))
-    losses = []
-    for step in range(60):
-        loss = model.training_step(batch, step)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
+    losses = training_losses(model, next(iter(data.train_dataloader())))
     assert np.mean(losses[-5:]) < 0.6 * np.mean(losses[:5])
 
 

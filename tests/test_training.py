@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from tests.conftest import REPO, TINY, zoo_error
+from tests.helpers import training_losses
 from zoo.checkpoints import load_checkpoint
 from zoo.cli import main
 
@@ -46,16 +47,7 @@ def test_short_training_lowers_the_loss(tmp_path: Path) -> None:
     task = {"name": "sudoku", "size": 4, "givens": 8}
     data = TaskDataModule(task, train_count=64, val_count=0, test_count=0, batch_size=32)
     model = RecursiveReasoner(task, DeepSupervision(max_steps=2), width=32, cycles=1, latent_updates=1, ema_decay=0)
-    model.log = lambda *args, **kwargs: None  # logging needs a Trainer; the loop below is a plain one
-    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    batch = next(iter(data.train_dataloader()))
-    losses = []
-    for step in range(60):
-        loss = model.training_step(batch, step)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
+    losses = training_losses(model, next(iter(data.train_dataloader())))
     assert sum(losses[-5:]) / 5 < 0.6 * sum(losses[:5]) / 5
 
 
