@@ -101,3 +101,10 @@ def test_a_model_folder_keeps_its_training_entry_and_a_damaged_one_is_named(tmp_
     (folder / "config.json").write_text(json.dumps({**config, "training": {**entry, "steps": "forty"}}))
     with pytest.raises(DamagedFileError, match="training.steps = 'forty', not an int"):
         hub.load(folder)
+
+
+def test_only_a_regime_that_draws_its_step_count_is_averaged_over_many_steps() -> None:
+    from zoo.regimes import DeepSupervision, TruncatedEnergyDescent, VariationalRecursion
+
+    assert not DeepSupervision().step_cost_varies and not VariationalRecursion().step_cost_varies
+    assert TruncatedEnergyDescent().step_cost_varies and not TruncatedEnergyDescent(random_steps=False).step_cost_varies

@@ -34,8 +34,10 @@ if TYPE_CHECKING:
 
     from zoo.models.base import ReasoningFamily
 
-# Training steps whose FLOPs are averaged: regimes that draw (EBT's descent steps per batch) differ per step.
+# Training steps whose FLOPs are averaged where a regime's steps differ in cost (EBT draws its descent steps per
+# batch); elsewhere every step costs the same, and two (the first from a fresh state, one carried) are counted.
 COUNTED_STEPS = 8
+COUNTED_STEPS_WHEN_CONSTANT = 2
 # Seeded puzzles a counted batch is made of, repeated to fill it: a step's FLOPs do not depend on which puzzles.
 DISTINCT_PUZZLES = 64
 # Data settings that size or place a run's data rather than shape its batches: the count sets its own.
@@ -109,7 +111,7 @@ def training_flops_per_step(
     model: ReasoningFamily,
     task: tasks.Task | dict[str, Any],
     batch_size: int,
-    steps: int = COUNTED_STEPS,
+    steps: int | None = None,
     seed: int = 0,
     data: Mapping[str, Any] | None = None,
 ) -> float:
@@ -117,14 +119,17 @@ def training_flops_per_step(
     with the run's data settings `data`): the regime's training loss and its backward, counted by
     `torch.utils.flop_counter` as inference FLOPs are (`ReasoningFamily.budget_cost`).
 
-    The mean over `steps` steps on that batch: the regime's state starts afresh and carries from step to step
-    as in training (a recursive regime's carry, a replay buffer), and a regime that draws, as EBT draws its
+    The mean over `steps` steps on that batch (by default COUNTED_STEPS where the regime's step cost varies,
+    COUNTED_STEPS_WHEN_CONSTANT where it does not): the regime's state starts afresh and carries from step to
+    step as in training (a recursive regime's carry, a replay buffer), and a regime that draws, as EBT draws its
     number of descent steps per batch, costs differently each step. The steps run on a copy of the model, in
     training mode, drawing from torch's generators seeded with `seed` inside a fork: the model's weights, grads
     and regime state and torch's random state stay as they were. Runs with gradients on, even where the caller
     turned them off (a test loop's inference mode).
     """
     task = tasks.get(**task) if isinstance(task, dict) else task
+    if steps is None:
+        steps = COUNTED_STEPS if model.regime.step_cost_varies else COUNTED_STEPS_WHEN_CONSTANT
     devices = [model.device] if model.device.type == "cuda" else []
     with torch.random.fork_rng(devices=devices), torch.inference_mode(False), torch.enable_grad():
         torch.manual_seed(seed)

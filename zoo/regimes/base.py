@@ -34,6 +34,11 @@ class Regime:
     state_name: ClassVar[str] = ""
     moved_to_family: ClassVar[tuple[str, ...]] = ()
 
+    @property
+    def step_cost_varies(self) -> bool:
+        """Whether training steps differ in compute (a regime that draws, e.g. a number of descent steps)."""
+        return False
+
     def spec(self) -> dict[str, Any]:
         """`{"class_path": registered name, "init_args": settings}`: what checkpoints and config.json store."""
         return {"class_path": registry.name_of(self), "init_args": dataclasses.asdict(self)}

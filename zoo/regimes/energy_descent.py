@@ -104,6 +104,10 @@ class EnergyDescent(Regime):
                 f"replay_fraction must be in [0, 1), got {self.replay_fraction}", key="regime.init_args.replay_fraction"
             )
 
+    @property
+    def step_cost_varies(self) -> bool:
+        return self.random_steps
+
     def step_count(self) -> int:
         """Descent steps for this batch."""
         if not self.random_steps:
