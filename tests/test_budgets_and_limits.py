@@ -79,6 +79,12 @@ def test_a_settings_list_of_budgets_refuses_what_is_not_a_budget() -> None:
         assert refused.value.key == "eval_budgets"
 
 
+def test_a_family_refuses_bad_validation_budgets_by_their_own_name() -> None:
+    with pytest.raises(ZooError, match="val_budgets") as refused:
+        RecursiveReasoner(TASK, val_budgets=[10**12], **RecursiveReasoner.tiny_settings)
+    assert refused.value.key == "val_budgets"
+
+
 @pytest.mark.parametrize("budget", ["99999999999999999999999", "100000", "16x100000", "", "١٦", "1,,2", "4097", "-3"])
 def test_solve_refuses_a_bad_budget_before_any_work(folder, puzzles, budget, capsys) -> None:
     printed = zoo_error(capsys, "solve", str(folder), str(puzzles), "--budget", budget)

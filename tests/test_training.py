@@ -93,3 +93,38 @@ def test_eval_refuses_pickled_objects(tmp_path: Path, capsys: pytest.CaptureFixt
     bad = tmp_path / "evil.ckpt"
     torch.save({"zoo": {"family": "x"}, "payload": Payload()}, bad)
     assert "never unpickles code" in zoo_error(capsys, "eval", str(bad))
+
+
+def test_validation_measures_its_own_budgets_and_test_every_one(tmp_path: Path) -> None:
+    """`val_budgets` keeps an expensive budget (many samples, a long descent) out of the validation runs
+    inside fit; the final test still measures every `eval_budgets` entry, and the setting is saved."""
+    main(
+        [
+            "fit",
+            "-c",
+            QUICKSTART,
+            *TINY,
+            *SMALL_MODEL,
+            "--trainer.default_root_dir",
+            str(tmp_path),
+            "--trainer.val_check_interval",
+            "5",
+            "--trainer.max_steps",
+            "10",
+            "--model.init_args.eval_budgets",
+            "[1, 2, 4]",
+            "--model.init_args.val_budgets",
+            "[2]",
+            "--trainer.logger",
+            "lightning.pytorch.loggers.CSVLogger",
+            "--trainer.logger.save_dir",
+            str(tmp_path),
+        ]
+    )
+    results = json.loads(next(tmp_path.rglob("results.json")).read_text())
+    assert set(results["exact_match"]) == {"1", "2", "4"}
+    logged = next(tmp_path.rglob("metrics.csv")).read_text().splitlines()[0].split(",")
+    assert "val/exact@2" in logged
+    assert not {"val/exact@1", "val/exact@4"} & set(logged)
+    model = load_checkpoint(next(tmp_path.rglob("*.ckpt")))
+    assert [b.label for b in model.val_budgets] == ["2"]

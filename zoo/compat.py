@@ -24,6 +24,7 @@ TRAINING_SETTINGS = frozenset(
         "task",
         "regime",
         "eval_budgets",
+        "val_budgets",
         "lr",
         "weight_decay",
         "betas",

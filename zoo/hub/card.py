@@ -135,7 +135,12 @@ def model_card(
         f"| family | `{family}` |\n| task | `{json.dumps(spec)}` |\n| regime | `{regime}` |\n"
         f"| weights | {'EMA (the evaluation weights)' if weights == 'ema' else 'trained weights (no EMA kept)'} |\n"
         f"| parameters | {sum(p.numel() for p in model.model.parameters()):,} |\n"
-        f"| budgets measured in training | {', '.join(b.label for b in model.eval_budgets)} |",
+        f"| budgets measured in training | {', '.join(b.label for b in model.eval_budgets)} |"
+        + (
+            ""
+            if model.val_budgets == model.eval_budgets
+            else f" (validation during training: {', '.join(b.label for b in model.val_budgets)})"
+        ),
     ]
     training = training_entry(model)
     if training is not None:

@@ -61,7 +61,10 @@ class ReasoningFamily(TrainingMixin):
     Args:
         task: the task spec, e.g. `{"name": "sudoku", "size": 6}`; recipes link it from `data.task`.
         regime: how it is trained (default: `default_regime()`); checked against its capabilities.
-        eval_budgets: budgets (step counts, or 'STEPSxSAMPLES') measured in validation and test.
+        eval_budgets: budgets (step counts, or 'STEPSxSAMPLES') measured in test (and in validation unless
+            `val_budgets` says otherwise).
+        val_budgets: budgets measured by the validation runs inside `fit` (None: `eval_budgets`). Fewer or
+            cheaper ones keep a long descent or many samples out of every validation pass.
         lr, weight_decay, betas, warmup_steps, lr_min_ratio, ema_decay: see `TrainingSettings`; None takes
             the family's default.
     """
@@ -85,6 +88,7 @@ class ReasoningFamily(TrainingMixin):
         task: dict[str, Any],
         regime: Regime | dict[str, Any] | None = None,
         eval_budgets: Sequence[int | str] = (1, 2, 4, 8, 16),
+        val_budgets: Sequence[int | str] | None = None,
         lr: float | None = None,
         weight_decay: float | None = None,
         betas: tuple[float, float] | None = None,
@@ -105,9 +109,9 @@ class ReasoningFamily(TrainingMixin):
             ema_decay=ema_decay,
         )
         self.eval_budgets = budgets_setting(eval_budgets, "eval_budgets")
-        labels = [b.label for b in self.eval_budgets]
-        self.val_exact = ExactMatchPerBudget(self.task, labels)
-        self.test_exact = ExactMatchPerBudget(self.task, labels)
+        self.val_budgets = self.eval_budgets if val_budgets is None else budgets_setting(val_budgets, "val_budgets")
+        self.val_exact = ExactMatchPerBudget(self.task, [b.label for b in self.val_budgets])
+        self.test_exact = ExactMatchPerBudget(self.task, [b.label for b in self.eval_budgets])
         self.val_cells = CellAccuracy()
         self.test_cells = CellAccuracy()
         self.test_results: dict[str, Any] = {}
@@ -292,20 +296,22 @@ class ReasoningFamily(TrainingMixin):
 
     # ---- evaluation --------------------------------------------------------------------------------
 
-    def _evaluate(self, batch: dict[str, Tensor], exact: ExactMatchPerBudget, cells: CellAccuracy) -> None:
-        answers = self.answers_per_budget(batch["inputs"], self.eval_budgets)
+    def _evaluate(
+        self, batch: dict[str, Tensor], budgets: list[Budget], exact: ExactMatchPerBudget, cells: CellAccuracy
+    ) -> None:
+        answers = self.answers_per_budget(batch["inputs"], budgets)
         exact.update(batch["inputs"], answers)
-        cells.update(batch["inputs"], answers[self.eval_budgets[-1].label], batch["targets"])
+        cells.update(batch["inputs"], answers[budgets[-1].label], batch["targets"])
 
     def validation_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
         # Sampling families draw noise when they think. Validation draws from its own seeded stream, so it gives
         # the same numbers every time and leaves training's draws (hence a resumed run) as they would have been.
         with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
             torch.manual_seed(batch_idx)
-            self._evaluate(batch, self.val_exact, self.val_cells)
+            self._evaluate(batch, self.val_budgets, self.val_exact, self.val_cells)
 
     def test_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
-        self._evaluate(batch, self.test_exact, self.test_cells)
+        self._evaluate(batch, self.eval_budgets, self.test_exact, self.test_cells)
 
     def predict_step(self, batch: dict[str, Tensor], batch_idx: int) -> dict[str, Tensor]:
         """{"inputs": the puzzles [B, L], "answers": answers [B, L] at the largest evaluation budget}."""
