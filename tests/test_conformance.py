@@ -116,6 +116,40 @@ def test_every_budget_is_read_from_one_run(name: str) -> None:
     assert torch.equal(samples["3x4"], thought.candidates[-1].expand(4, -1, -1))
 
 
+@pytest.mark.parametrize("name", FAMILIES)
+def test_a_long_descent_beside_wide_samples_takes_two_runs(name: str) -> None:
+    """64 single-sample steps beside 16x16 would cost 1,024 step-samples in one run; they take 64 + 256, each
+    budget read from the run that covers it, in the order asked for (a family that does not sample: one run)."""
+    model, inputs = tiny(name)
+    budgets = [Budget(1), Budget(4), Budget(2, 3)]
+    torch.manual_seed(2)
+    answers, samples = model.evaluate_budgets(inputs, budgets)
+    torch.manual_seed(2)
+    long_run = model.think(inputs, Budget(4))
+    if model.draws_samples:
+        wide_run = model.think(inputs, Budget(2, 3))
+        assert torch.equal(samples["2x3"], wide_run.candidates[-1])
+        assert torch.equal(answers["2x3"], wide_run.answer)
+    assert torch.equal(answers["1"], long_run.trail[0])
+    assert torch.equal(answers["4"], long_run.answer)
+
+
+def test_covering_runs_cost_no_more_than_one_run_at_the_largest() -> None:
+    from zoo.models.base import covering_runs
+
+    wide, long = Budget(16, 16), Budget(64)
+    runs = covering_runs([Budget(1), Budget(16), long, Budget(16, 4), wide], draws_samples=True)
+    assert runs == [(long, [Budget(1), Budget(16), long]), (wide, [Budget(16, 4), wide])]
+    assert covering_runs([Budget(1), Budget(16), long, wide], draws_samples=False) == [
+        (long, [Budget(1), Budget(16), long, wide])
+    ]
+    # Many uncovered budgets that together cost more than the corner they span: one run at the corner.
+    crowd = [Budget(steps, 17 - steps) for steps in range(1, 17)]
+    assert covering_runs(crowd, draws_samples=True) == [(Budget(16, 16), crowd)]
+    same = [Budget(8, 1), Budget(8, 5), Budget(8, 20)]
+    assert covering_runs(same, draws_samples=True) == [(Budget(8, 20), same)]
+
+
 def random_puzzles(task: dict[str, Any], count: int, given: float, seed: int) -> torch.Tensor:
     """`count` puzzles [count, L] of `task` whose cells are given at random with probability `given`, each a
     random symbol: few givens, and contradictory ones (a digit twice in a unit, attacking queens, x cells)."""

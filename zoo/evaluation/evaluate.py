@@ -103,7 +103,7 @@ def evaluate(
     batches = progress.bar(work=work, large=_PROGRESS_FROM, iterable=loader, desc="evaluating", unit="batch")
     for batch in batches:
         inputs = batch["inputs"].to(model.device)
-        answers, samples = model.evaluate_budgets(inputs, budgets)  # one run: answers and coverage agree
+        answers, samples = model.evaluate_budgets(inputs, budgets)  # per budget one run: answers and coverage agree
         exact.update(inputs, answers)
         for label, candidates in samples.items():
             coverage.setdefault(label, SolutionCoverage(task)).update(inputs, candidates)

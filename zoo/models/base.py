@@ -9,7 +9,7 @@ and the capabilities its regimes need (protocols of `zoo.contract`). Every setti
 a constructor argument of the family, saved with it: a model thinks the same whatever trained it. Only this base
 class touches the regime, to hand it the training step. The base class holds every answer to
 the puzzle's givens (`explore_keeping_givens`) and turns those into `think`, into answers at every budget read
-from one run at the largest (`evaluate_budgets`), into validation and test, and into the training step, whose
+from a run that covers it (`evaluate_budgets`), into validation and test, and into the training step, whose
 loss the regime computes.
 """
 
@@ -216,26 +216,27 @@ class ReasoningFamily(TrainingMixin):
     def evaluate_budgets(
         self, inputs: Tensor, budgets: Sequence[Budget]
     ) -> tuple[dict[str, Tensor], dict[str, Tensor]]:
-        """One run at the most steps and samples asked for, read at every budget.
+        """Every budget read from a run that covers it (`covering_runs`): the curve over steps, and a budget's
+        answer and samples, come from one run.
 
         Returns (answers [B, L] per budget label, every sample's answer [N, B, L] per label with N > 1). A
         family that does not sample answers N copies of its one answer.
         """
-        largest = Budget(max(b.steps for b in budgets), max(b.samples for b in budgets) if self.draws_samples else 1)
-        run = self.explore_keeping_givens(inputs, largest)
         answers, samples = {}, {}
-        for budget in budgets:
-            candidates = run.candidates[budget.steps - 1, : budget.samples]
-            scores = run.scores[budget.steps - 1, : budget.samples]
-            answers[budget.label] = pick(candidates, self.choose(inputs, candidates, scores))
-            if budget.samples > 1:
-                samples[budget.label] = (
-                    candidates if self.draws_samples else candidates[:1].expand(budget.samples, -1, -1)
-                )
+        for largest, covered in covering_runs(budgets, self.draws_samples):
+            run = self.explore_keeping_givens(inputs, largest)
+            for budget in covered:
+                candidates = run.candidates[budget.steps - 1, : budget.samples]
+                scores = run.scores[budget.steps - 1, : budget.samples]
+                answers[budget.label] = pick(candidates, self.choose(inputs, candidates, scores))
+                if budget.samples > 1:
+                    samples[budget.label] = (
+                        candidates if self.draws_samples else candidates[:1].expand(budget.samples, -1, -1)
+                    )
         return answers, samples
 
     def answers_per_budget(self, inputs: Tensor, budgets: Sequence[Budget]) -> dict[str, Tensor]:
-        """Answers [B, L] at each budget, from one run at the largest."""
+        """Answers [B, L] at each budget, from the runs that cover them (`covering_runs`)."""
         return self.evaluate_budgets(inputs, budgets)[0]
 
     def thinking_memory(self, batch: int, budget: Budget) -> int:
@@ -341,3 +342,31 @@ class ReasoningFamily(TrainingMixin):
         }
         self.test_exact.reset()
         self.test_cells.reset()
+
+
+def covering_runs(budgets: Sequence[Budget], draws_samples: bool) -> list[tuple[Budget, list[Budget]]]:
+    """The runs that answer `budgets`, each with the budgets read from it, in the order first asked for.
+
+    One run at the most steps and samples asked for covers every budget, but a long single-sample descent
+    beside a wide short one (64 and 16x16) would then think 64 steps with 16 samples: 1,024 step-samples where
+    64 + 256 do. So each budget no other one covers gets its own run when that costs fewer step-samples than
+    the one run, and every budget is read from the cheapest run that covers it. A family that does not sample
+    runs one sample.
+    """
+    runs = [Budget(b.steps, b.samples if draws_samples else 1) for b in budgets]
+    largest = Budget(max(b.steps for b in runs), max(b.samples for b in runs))
+    frontier = [
+        run
+        for run in dict.fromkeys(runs)
+        if not any(o != run and o.steps >= run.steps and o.samples >= run.samples for o in runs)
+    ]
+    if sum(r.steps * r.samples for r in frontier) >= largest.steps * largest.samples:
+        frontier = [largest]
+    covered: dict[Budget, list[Budget]] = {run: [] for run in frontier}
+    for budget, needed in zip(budgets, runs):
+        cover = min(
+            (r for r in frontier if r.steps >= needed.steps and r.samples >= needed.samples),
+            key=lambda r: r.steps * r.samples,
+        )
+        covered[cover].append(budget)
+    return list(covered.items())
