@@ -18,6 +18,12 @@ from huggingface_hub.utils._http import default_client_factory, hf_request_event
 if not torch.cuda.is_available():
     os.environ.setdefault("TRITON_INTERPRET", "1")
 
+# Under pytest-xdist each core runs a worker of its own: one torch thread each, or the workers' thread pools
+# fight over the same cores. Subprocesses a test starts (zoo commands, distributed ranks) inherit it.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    torch.set_num_threads(1)
+    os.environ["OMP_NUM_THREADS"] = "1"
+
 REPO = Path(__file__).resolve().parents[1]
 RECIPES = sorted((REPO / "recipes").rglob("*.yaml"))
 QUICKSTART_RECIPE = str(REPO / "recipes" / "quickstart.yaml")

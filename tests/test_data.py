@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from zoo import tasks
@@ -110,3 +111,28 @@ def test_a_data_worker_serves_the_same_batches_as_the_training_process() -> None
         )
         batches.append([batch["inputs"] for batch, _ in zip(data.train_dataloader(), range(4))])
     assert all(torch.equal(a, b) for a, b in zip(*batches))
+
+
+def test_splits_made_piece_by_piece_are_the_whole_chunks_puzzles(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A task that generates prefixes is asked for pieces of a chunk until the splits are full; the splits are
+    the ones whole chunks give, and no more of a chunk is made than the piece that fills them."""
+    from zoo.data import splits
+    from zoo.tasks import get
+
+    task = get(name="sudoku", size=6, givens=12)
+    counts = {"train": 20, "val": 4, "test": 9}
+    pieces = splits.generate_splits(task, counts, seed=3)
+    made: list[int] = []
+    original = type(task).generate_range
+    monkeypatch.setattr(
+        type(task), "generate_range", lambda self, a, b, seed: made.append(b - a) or original(self, a, b, seed)
+    )
+    monkeypatch.setattr(type(task), "generates_prefixes", False)
+    whole = splits.generate_splits(task, counts, seed=3)
+    assert made == [256]
+    for split in splits.SPLITS:
+        assert all(np.array_equal(a, b) for a, b in zip(pieces[split], whole[split]))
+    monkeypatch.setattr(type(task), "generates_prefixes", True)
+    made.clear()
+    splits.generate_splits(task, counts, seed=3)
+    assert sum(made) < 256 and set(made) == {32}

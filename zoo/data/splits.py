@@ -21,6 +21,7 @@ SPLITS = ("train", "val", "test")
 # puzzle change split between runs.
 _TEST_BELOW, _VAL_BELOW = 0.2, 0.3
 _GENERATION_CHUNK = 256
+_PIECE = 32
 # Generation gives up when this many chunks in a row add no new puzzle (the task has too few distinct ones).
 _STALLED_CHUNKS = 200
 # Puzzles from which generation shows a progress bar even without a terminal.
@@ -45,15 +46,15 @@ def generate_splits(task: Task, counts: dict[str, int], seed: int) -> dict[str, 
     total = sum(counts.values())
     with progress.bar(work=total, large=_PROGRESS_FROM, total=total, desc="generating puzzles", unit="puzzle") as shown:
         while any(len(found[s]) < counts[s] for s in SPLITS):
-            puzzles, solutions = task.generate(_GENERATION_CHUNK, seed=seed * 1_000_003 + chunk)
+            chunk_seed = seed * 1_000_003 + chunk
             before = sum(len(pairs) for pairs in found.values())
-            for puzzle, solution in zip(puzzles, solutions):
-                key = puzzle.tobytes()
-                split = split_of(task, puzzle)
-                if key in seen or len(found[split]) >= counts[split]:
-                    continue
-                seen.add(key)
-                found[split].append((puzzle, solution))
+            # A task that generates prefixes makes the chunk piece by piece and stops once every split is full:
+            # the same puzzles as the whole chunk, without making the rest of it.
+            piece = _PIECE if task.generates_prefixes else _GENERATION_CHUNK
+            for start in range(0, _GENERATION_CHUNK, piece):
+                _assign(task, *task.generate_range(start, start + piece, chunk_seed), counts, found, seen)
+                if all(len(found[s]) >= counts[s] for s in SPLITS):
+                    break
             added = sum(len(pairs) for pairs in found.values()) - before
             shown.update(added)
             chunk += 1
@@ -73,3 +74,22 @@ def generate_splits(task: Task, counts: dict[str, int], seed: int) -> dict[str, 
         else (np.zeros((0, task.size, task.size), np.int64), np.zeros((0, task.size, task.size), np.int64))
         for split, pairs in found.items()
     }
+
+
+def _assign(
+    task: Task,
+    puzzles: np.ndarray,
+    solutions: np.ndarray,
+    counts: dict[str, int],
+    found: dict[str, list[tuple[np.ndarray, np.ndarray]]],
+    seen: set[bytes],
+) -> None:
+    """Add these puzzles, in order, to `found` under the split each belongs to, until that split holds its
+    count; `seen` keeps the ones added, so that an exact duplicate is kept once."""
+    for puzzle, solution in zip(puzzles, solutions):
+        key = puzzle.tobytes()
+        split = split_of(task, puzzle)
+        if key in seen or len(found[split]) >= counts[split]:
+            continue
+        seen.add(key)
+        found[split].append((puzzle, solution))

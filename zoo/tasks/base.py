@@ -80,6 +80,10 @@ class Task(abc.ABC):
     size: int
     #: version of `generate`; bump it when the same seed would give other puzzles (invalidates data caches)
     generator_version: ClassVar[int] = 1
+    #: whether puzzle i of ``generate(count, seed)`` depends on (seed, i) only, so that a shorter batch is a prefix
+    #: of a longer one (the conformance suite checks it when declared); data generation then makes a chunk piece
+    #: by piece (`generate_range`) and stops once the splits are full
+    generates_prefixes: ClassVar[bool] = False
     #: small but non-trivial constructor options (``zoo.tasks.get`` keywords, no "name") that the task conformance
     #: suite, tests/tasks/test_task_conformance.py, checks this task with. Each must be small enough that
     #: `solutions` enumerates every solution of a generated puzzle in milliseconds, and that 256 generated puzzles
@@ -142,6 +146,13 @@ class Task(abc.ABC):
 
         Deterministic in ``seed``. For a multi-solution puzzle ``solutions`` holds one valid completion.
         """
+
+    def generate_range(self, start: int, stop: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """Puzzles start..stop-1 of ``generate(stop, seed)``: ``(puzzles [stop - start, n, n], solutions)``. Data
+        generation asks for pieces only where the task `generates_prefixes`; a task whose puzzles are slow to
+        make overrides this to make those puzzles alone."""
+        puzzles, solutions = self.generate(stop, seed)
+        return puzzles[start:], solutions[start:]
 
     #: the board's name in messages, e.g. "Sudoku"
     title: str = "board"

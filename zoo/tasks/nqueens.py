@@ -126,6 +126,7 @@ class NQueens(Task):
     """
 
     name = "nqueens"
+    generates_prefixes = True  # puzzle i draws from its own stream (`_rng_for`)
     conformance_options = (
         {"size": 6, "placed": 2},
         {"size": 8, "placed": 3, "min_solutions": 2},

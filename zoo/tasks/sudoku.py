@@ -64,6 +64,7 @@ class Sudoku(Task):
     """
 
     name = "sudoku"
+    generates_prefixes = True  # puzzle i draws from its own stream (`_rng_for`)
     conformance_options = (
         {"size": 4, "givens": 5},
         {"size": 4, "givens": 6, "unique": False},
@@ -238,14 +239,17 @@ class Sudoku(Task):
     def generate(self, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 0:
             raise ValueError(f"count must be a non-negative integer, got {count!r}")
+        return self.generate_range(0, int(count), seed)
+
+    def generate_range(self, start: int, stop: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
         self.check_generatable()
         n = self.size
         make = self._unique_puzzle if self.unique else self._multi_puzzle
-        puzzles = np.zeros((int(count), n, n), dtype=np.int64)
-        solutions = np.zeros((int(count), n, n), dtype=np.int64)
-        for k in range(int(count)):
+        puzzles = np.zeros((max(stop - start, 0), n, n), dtype=np.int64)
+        solutions = np.zeros_like(puzzles)
+        for row, k in enumerate(range(start, stop)):
             rnd = self._rng_for(int(seed), k)
             for _ in range(MAX_ATTEMPTS):
                 made = make(rnd)
@@ -262,8 +266,8 @@ class Sudoku(Task):
                     f"could not generate a {n}x{n} Sudoku with {self.givens} givens and {kind} "
                     f"in {MAX_ATTEMPTS} attempts (puzzle {k}, seed {seed}); {hint}"
                 )
-            puzzles[k] = np.asarray(made[0]).reshape(n, n)
-            solutions[k] = np.asarray(made[1]).reshape(n, n)
+            puzzles[row] = np.asarray(made[0]).reshape(n, n)
+            solutions[row] = np.asarray(made[1]).reshape(n, n)
         return puzzles, solutions
 
     # ------------------------------------------------------------------ symmetry
