@@ -181,11 +181,16 @@ def ebt_target(data: dict[str, Any]) -> str:
                 str(run["seed"]),
                 f"{run['fit_seconds']:.0f}",
                 f"{load[0]:.1f} / {load[1]:.1f}",
-                shown(run["exact_match"][one]),
-                shown(run["fit_final_test"][one]),
-                shown(run["exact_match"][best]),
-                shown(run["pass_at_n"][best]),
-                shown(run["vote"][best]),
+                *(
+                    shown(run[key][budget]) if key in run else "–"  # a length candidate has no test figures
+                    for key, budget in (
+                        ("exact_match", one),
+                        ("fit_final_test", one),
+                        ("exact_match", best),
+                        ("pass_at_n", best),
+                        ("vote", best),
+                    )
+                ),
                 *(shown(run["validation"]["exact_match"][b]) if "validation" in run else "–" for b in (one, best)),
             ]
         )
