@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.machine import device_slug
-from benchmarks.runs import arm_list, train
+from benchmarks.runs import arm_list, save_study, train
 from zoo import hub
 from zoo.evaluation.bench import bench, plot
 from zoo.evaluation.budget import parse_budgets
@@ -179,14 +179,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     out = args.out or Path("benchmarks/results") / f"compare-{device_slug()}.json"
-    study = json.loads(out.read_text()) if out.exists() else {"settings": {}}
-    study["machine"] = describe_machine()
-    study["command"] = "python -m benchmarks.compare"
     for name in args.settings:
-        setting = SETTINGS[name]
-        study["settings"][name] = measure_setting(name, setting, args.seeds, args.draws, args.root, args.only_trained)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(study, indent=2) + "\n")
+        measured = measure_setting(name, SETTINGS[name], args.seeds, args.draws, args.root, args.only_trained)
+        # Read again just before writing: another process measuring other settings into the same file (one per
+        # core) may have written since this one started.
+        study = json.loads(out.read_text()) if out.exists() else {"settings": {}}
+        study |= {"machine": describe_machine(), "command": "python -m benchmarks.compare"}
+        study["settings"][name] = measured
+        save_study(study, out)
         print(f"{name}: measured, written to {out}", flush=True)
     print("tables: python -m tools.figures")
 

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from zoo.checkpoints import load_checkpoint
+from zoo.io.files import write_text
 
 
 def arm_list(known: Iterable[str]) -> Callable[[str], list[str]]:
@@ -68,5 +69,6 @@ def load_study(path: Path) -> dict:
 
 
 def save_study(study: dict, path: Path) -> None:
+    """Write a study's JSON whole (a reader never sees half a file, a kill leaves the old one)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(study, indent=2) + "\n")
+    write_text(path, json.dumps(study, indent=2) + "\n")

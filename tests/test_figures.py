@@ -93,3 +93,22 @@ def test_the_comparison_summarises_every_seed_and_draw() -> None:
     coverages = [r["models"][0]["budgets"]["8x5"]["coverage"] for r in runs]
     assert slot["coverage"]["mean"] == pytest.approx(sum(coverages) / 6)
     assert arm["training_flops"] == pytest.approx(101.0)  # one value per seed, not per draw
+
+
+def test_two_comparison_processes_keep_each_others_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One `benchmarks.compare` per core, each measuring other settings into the same file: the one that writes
+    last must not drop what the other wrote after it started."""
+    from benchmarks import compare
+
+    out = tmp_path / "compare.json"
+    out.write_text(json.dumps({"settings": {"old": {"kept": True}}}))
+
+    def measured_while_another_writes(name: str, *args: object, **kwargs: object) -> dict:
+        if name == "nqueens8":  # the other process finishes sudoku6 while this one measures
+            compare.main(["--settings", "sudoku6", "--out", str(out)])
+        return {"measured": name}
+
+    monkeypatch.setattr(compare, "measure_setting", measured_while_another_writes)
+    compare.main(["--settings", "nqueens8", "--out", str(out)])
+    settings = json.loads(out.read_text())["settings"]
+    assert settings == {"old": {"kept": True}, "sudoku6": {"measured": "sudoku6"}, "nqueens8": {"measured": "nqueens8"}}
