@@ -11,7 +11,8 @@ below.
 """
 
 from .base import Task, get, names, register
+from .maze import Maze
 from .nqueens import NQueens
 from .sudoku import Sudoku
 
-__all__ = ["NQueens", "Sudoku", "Task", "get", "names", "register"]
+__all__ = ["Maze", "NQueens", "Sudoku", "Task", "get", "names", "register"]
