@@ -95,23 +95,6 @@ def comparison(setting: str) -> Callable[[dict[str, Any]], str]:
     return render
 
 
-def comparison_issue20(setting: str) -> Callable[[dict[str, Any]], str]:
-    """A setting of the comparison as measured in issue 20 (three seeds, one draw; its own file format)."""
-
-    def render(data: dict[str, Any]) -> str:
-        study = data["settings"][setting]
-        rows = [
-            [name, label, shown(slot["exact_match"]), f"{slot['flops']:.2g}"]
-            for name, arm in study["arms"].items()
-            if name in ("recursive", "ebt")
-            for label, slot in arm["budgets"].items()
-        ]
-        table = markdown_table(["arm", "budget", "exact match", "inference FLOPs"], rows)
-        return f"{table}\n\n`{data['command']}`, {data['machine']}: {data['note']}."
-
-    return render
-
-
 # Comparisons the results page draws: (setting, A, B), each side (arm, budget, metric).
 VERDICTS = [
     ("sudoku6", ("recursive", "16", "exact_match"), ("ebt", "16x16", "exact_match")),
@@ -119,6 +102,7 @@ VERDICTS = [
     ("sudoku6-harder", ("recursive", "16", "exact_match"), ("ebt", "16x16", "exact_match")),
     ("sudoku6", ("ebt", "16x16", "exact_match"), ("ebt", "16x16", "pass_at_n")),
     ("sudoku6", ("ebt", "16x16", "exact_match"), ("ebt", "16x16", "vote")),
+    ("sudoku6", ("ebt", "16x16", "exact_match"), ("ebt-official-noise", "16x16", "exact_match")),
     ("nqueens8", ("gram", "8", "exact_match"), ("recursive-nearest", "8", "exact_match")),
     ("nqueens8", ("recursive-nearest", "8", "exact_match"), ("recursive", "8", "exact_match")),
     ("nqueens8", ("gram", "8x20", "exact_match"), ("gram", "8x20", "pass_at_n")),
@@ -358,10 +342,6 @@ RENDERERS: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
         for name in ("sudoku6", "sudoku6-harder", "nqueens8", "sudoku4-multi")
     },
     "compare-verdicts": ("compare-cpu.json", verdicts),
-    **{
-        f"issue20-{name}": ("compare-issue20-cpu.json", comparison_issue20(name))
-        for name in ("sudoku6", "sudoku6-harder")
-    },
     "ebt-arms": ("ebt-study-cpu.json", ebt_arms),
     "ebt-target": ("ebt-target-cpu.json", ebt_target),
     "gram-arms": ("gram-study-cpu.json", gram_arms),
