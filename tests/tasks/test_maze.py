@@ -13,7 +13,6 @@ import pytest
 from zoo import tasks
 from zoo.errors import ZooError
 from zoo.tasks import Maze
-from zoo.tasks import maze as maze_module
 from zoo.tasks.base import NO_SOLUTION
 from zoo.tasks.maze import (
     GENERATORS,
@@ -27,6 +26,7 @@ from zoo.tasks.maze import (
     plan_cells,
     validate_trace,
 )
+from zoo.tasks.maze import grid as maze_grid
 
 TREE_GENERATORS = ("wilson", "kruskal", "dfs")
 
@@ -330,7 +330,7 @@ def test_a_path_that_touches_itself_is_found_by_the_search(monkeypatch: pytest.M
     snake = [(0, 1), (0, 2), (0, 3), (1, 3), (1, 2), (1, 1), (1, 0)]  # along row 0, back along row 1, down to G
     answer = marking(puzzle, snake)
     assert task.verify(puzzle, answer) and not task.optimal(puzzle, answer)
-    monkeypatch.setattr(maze_module, "PATH_SEARCH_MOVES", 0)  # no search: the start touches two marked cells
+    monkeypatch.setattr(maze_grid, "PATH_SEARCH_MOVES", 0)  # no search: the start touches two marked cells
     assert not task.verify(puzzle, answer)
 
 

@@ -13,6 +13,7 @@ board becomes a sequence of ``L = n * n`` tokens.
 from __future__ import annotations
 
 import abc
+import hashlib
 import inspect
 import os
 from pathlib import Path
@@ -335,3 +336,32 @@ class Task(abc.ABC):
             )
         boards = np.where(arr > BLANK_TOKEN, arr - SYMBOL_OFFSET, 0).astype(np.int64)
         return boards.reshape(*arr.shape[:-1], n, n)
+
+
+class SquareSymmetricTask(Task):
+    """A task whose rules do not change under the 8 symmetries of the square (turns and reflections of the
+    board): augmentation draws one of them, and the invariant is a digest of the smallest of a puzzle's 8
+    images, one key per orbit."""
+
+    @staticmethod
+    def dihedral(board: np.ndarray, k: int) -> np.ndarray:
+        """Symmetry ``k`` in 0..7 of the square on ``board [n, n]``: ``k % 4`` quarter turns, then a transpose
+        if ``k >= 4``."""
+        out = np.rot90(board, k % 4)
+        return np.ascontiguousarray(out.T if k >= 4 else out)
+
+    def augment(
+        self, puzzle: np.ndarray, solution: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """One of the 8 symmetries, drawn at random, applied to both boards ``[n, n]``."""
+        p = self.check_board(puzzle, "puzzle")
+        s = self.check_board(solution, "solution")
+        k = int(rng.integers(8))
+        return self.dihedral(p, k), self.dihedral(s, k)
+
+    def invariant(self, puzzle: np.ndarray) -> bytes:
+        """A digest of the task's name and side and the smallest bytes of the 8 images of ``puzzle [n, n]``."""
+        p = self.check_board(puzzle, "puzzle").astype(np.uint8)
+        canonical = min(self.dihedral(p, k).tobytes() for k in range(8))
+        key = self.name.encode() + bytes([self.size]) + canonical
+        return hashlib.blake2b(key, digest_size=16).digest()

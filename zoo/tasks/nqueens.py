@@ -28,7 +28,6 @@ pre-applied; the empty 8x8 board has 92 completions.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 from typing import Any, ClassVar
 
@@ -36,7 +35,7 @@ import numpy as np
 
 from zoo.errors import ZooError
 
-from .base import Task, register
+from .base import SquareSymmetricTask, register
 
 UNKNOWN = 0
 QUEEN = 1
@@ -114,7 +113,7 @@ def _answer(n: int, queens: np.ndarray) -> np.ndarray:
 
 
 @register
-class NQueens(Task):
+class NQueens(SquareSymmetricTask):
     """Complete an ``n x n`` board with ``n`` non-attacking queens, ``n`` in {6, 8, 10}.
 
     Args:
@@ -298,24 +297,3 @@ class NQueens(Task):
             r = rows[j]
             puzzles[b, r, sols[s, r]] = QUEEN
         return puzzles, answers
-
-    # ------------------------------------------------------------------ symmetry
-    @staticmethod
-    def dihedral(board: np.ndarray, k: int) -> np.ndarray:
-        """Symmetry ``k`` in 0..7 of the square: ``k % 4`` quarter turns, then a transpose if ``k >= 4``."""
-        out = np.rot90(board, k % 4)
-        return np.ascontiguousarray(out.T if k >= 4 else out)
-
-    def augment(
-        self, puzzle: np.ndarray, solution: np.ndarray, rng: np.random.Generator
-    ) -> tuple[np.ndarray, np.ndarray]:
-        p = self.check_board(puzzle, "puzzle")
-        s = self.check_board(solution, "solution")
-        k = int(rng.integers(8))
-        return self.dihedral(p, k), self.dihedral(s, k)
-
-    def invariant(self, puzzle: np.ndarray) -> bytes:
-        p = self.check_board(puzzle, "puzzle").astype(np.uint8)
-        canonical = min(self.dihedral(p, k).tobytes() for k in range(8))
-        key = self.name.encode() + bytes([self.size]) + canonical
-        return hashlib.blake2b(key, digest_size=16).digest()
