@@ -297,3 +297,19 @@ def test_spec_and_vocabulary() -> None:
     task = tasks.get("maze", size=11, generator="kruskal")
     assert task.spec() == {"name": "maze", "size": 11, "generator": "kruskal"} and Maze().spec()["size"] == 9
     assert task.num_symbols == 5 and task.vocab_size == 7
+
+
+def test_write_text_reads_back_with_the_line_each_maze_starts_on() -> None:
+    task = Maze(6, "drunkard")
+    puzzles, solutions = task.generate(3, seed=2)
+    text = task.write_text(puzzles)
+    found = task.read_text(text, "mazes.txt")
+    assert [number for number, _ in found] == [1, 8, 15]  # six rows and a blank line each
+    assert all(np.array_equal(board, puzzle) for (_, board), puzzle in zip(found, puzzles))
+    # answers print their path as 'o', which a puzzle reads as open: an answer file reads as its puzzles
+    assert all(np.array_equal(b, p) for (_, b), p in zip(task.read_text(task.write_text(solutions)), puzzles))
+    lines = text.splitlines()
+    free = next(row for row in range(7, 13) if "." in lines[row])
+    lines[free] = lines[free].replace(".", "S", 1)  # a second start in the second maze
+    with pytest.raises(ValueError, match=r"mazes\.txt:8 \(the block starting on this line\): the maze has 2 starts"):
+        task.read_text("\n".join(lines), "mazes.txt")

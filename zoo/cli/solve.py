@@ -32,30 +32,27 @@ from zoo.tasks.base import SOLVED, STATUSES
 
 
 def read_puzzles(task: Task, source: str) -> tuple[np.ndarray, list[int]]:
-    """Puzzles [N, n, n] from a file or, for "-", stdin, and the line number of each; a bad line is an error
-    that names it."""
+    """Puzzles [N, n, n] from a file or, for "-", stdin, in the task's text form (`Task.read_text`), and the
+    line number each starts on; a bad one is an error that names its line."""
     if source == "-":
-        lines = sys.stdin.read().splitlines()
+        text = sys.stdin.read()
         where = "stdin"
     else:
         path = Path(source).expanduser()
         if not path.is_file():
-            raise ZooError(f"no puzzle file at {source}: give a text file, one puzzle per line, or - for stdin")
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+            raise ZooError(
+                f"no puzzle file at {source}: give a text file of puzzles in the task's text form, or - for stdin"
+            )
+        text = path.read_text(encoding="utf-8", errors="replace")
         where = str(path)
-    boards, numbers = [], []
-    for number, line in enumerate(lines, start=1):
-        text = line.strip()
-        if not text or text.startswith("#"):
-            continue
-        try:
-            boards.append(task.parse(text))
-        except ValueError as error:
-            raise ZooError(f"{where}:{number}: {error} (the model reads {task!r})") from None
-        numbers.append(number)
-    if not boards:
-        raise ZooError(f"{where} holds no puzzle: write one per line in the task's text form ({task.text_rule})")
-    return np.stack(boards), numbers
+    try:
+        found = task.read_text(text, where)
+    except ValueError as error:
+        raise ZooError(f"{error} (the model reads {task!r})") from None
+    if not found:
+        raise ZooError(f"{where} holds no puzzle: write them in the task's text form ({task.text_rule})")
+    numbers, boards = zip(*found)
+    return np.stack(boards), list(numbers)
 
 
 def solve(
@@ -91,12 +88,12 @@ def summary(diagnoses: list[tuple[str, str]], numbers: list[int], budget: Budget
 def run(words: list[str]) -> None:
     parser = ArgumentParser(
         prog="zoo solve",
-        description="Answer puzzles written one per line in the task's community text form (a file, or - for "
-        "stdin) and write the answers in the same form (to --out, or stdout). Reports on stderr each puzzle not "
-        "solved (unverified, no solution, contradictory givens) and how many have each status.",
+        description="Answer puzzles written in the task's text form (one per line; a maze is a block of lines; "
+        "a file, or - for stdin) and write the answers in the same form (to --out, or stdout). Reports on stderr "
+        "each puzzle not solved (unverified, no solution, contradictory givens) and how many have each status.",
     )
     parser.add_argument("model", help="a catalog name, a .ckpt file, a folder made by `zoo export`, or a Hub repo id")
-    parser.add_argument("puzzles", help="a text file of puzzles, one per line, or - for stdin")
+    parser.add_argument("puzzles", help="a text file of puzzles in the task's text form, or - for stdin")
     parser.add_argument("--budget", default=None, help="steps, or STEPSxSAMPLES (default: the model's largest)")
     parser.add_argument("--out", default=None, help="file for the answers (default: stdout)")
     parser.add_argument("--force", action="store_true", help="replace the file at --out if there is one")
@@ -116,7 +113,7 @@ def run(words: list[str]) -> None:
     puzzles, numbers = read_puzzles(model.task, args.puzzles)
     sizing.check_thinking(model, [budget], batch_size, len(puzzles), budget_key="budget")
     answers, diagnoses = solve(model, puzzles, budget, seed, batch_size)
-    text = "".join(model.task.format(answer) + "\n" for answer in answers)
+    text = model.task.write_text(answers)
     if args.out is None:
         sys.stdout.write(text)
     else:

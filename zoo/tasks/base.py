@@ -268,21 +268,31 @@ class Task(abc.ABC):
             )
         return arr
 
+    def read_text(self, text: str, source: str = "<text>") -> list[tuple[int, np.ndarray]]:
+        """The puzzles ``[n, n]`` of a text of them, each with the number (from 1) of the line it starts on: one
+        per non-empty line; lines starting with ``#`` are comments. ValueError ``"SOURCE:LINE: what is wrong"``
+        for a line that is not one."""
+        boards = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            try:
+                boards.append((number, self.parse(line)))
+            except ValueError as err:
+                raise ValueError(f"{source}:{number}: {err}") from None
+        return boards
+
+    def write_text(self, boards: np.ndarray) -> str:
+        """Boards ``[N, n, n]`` as a text `read_text` reads back: one per line."""
+        return "".join(self.format(board) + "\n" for board in boards)
+
     def read_file(self, path: str | os.PathLike[str]) -> np.ndarray:
-        """Puzzles ``[N, n, n]`` from a text file: one per non-empty line; lines starting with ``#`` are comments."""
+        """Puzzles ``[N, n, n]`` from a text file in the form `read_text` reads."""
         p = Path(path)
         if not p.is_file():
             raise ValueError(f"puzzle file {str(p)!r} does not exist or is not a file; check the path")
-        boards = []
-        with p.open("r", encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, start=1):
-                text = line.strip()
-                if not text or text.startswith("#"):
-                    continue
-                try:
-                    boards.append(self.parse(text))
-                except ValueError as err:
-                    raise ValueError(f"{p}:{lineno}: {err}") from None
+        boards = [board for _, board in self.read_text(p.read_text(encoding="utf-8"), str(p))]
         if not boards:
             return np.zeros((0, self.size, self.size), dtype=np.int64)
         return np.stack(boards)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -144,23 +142,22 @@ class Maze(SquareSymmetricTask):
         _require_ends(board)
         return board
 
-    def read_file(self, path: str | os.PathLike[str]) -> np.ndarray:
-        """Puzzles ``[N, n, n]`` from a text file of blocks (one line per row) separated by blank lines, or of
-        one-line mazes, one per line. No comment lines: ``#`` is a wall."""
-        p = Path(path)
-        if not p.is_file():
-            raise ValueError(f"puzzle file {str(p)!r} does not exist or is not a file; check the path")
+    def read_text(self, text: str, source: str = "<text>") -> list[tuple[int, np.ndarray]]:
+        """The mazes ``[n, n]`` of a text of blocks (one line per row) separated by blank lines, or of one-line
+        mazes, one per line, each with the number of the line it starts on. No comment lines: ``#`` is a wall."""
         boards = []
-        for first, lines in _groups(p.read_text(encoding="utf-8").splitlines()):
+        for first, lines in _groups(text.splitlines()):
             if len(lines[0].strip()) == self.num_cells:
                 for number, line in enumerate(lines, start=first):
-                    boards.append(_read_at(f"{p}:{number}", self.parse, line))
+                    boards.append((number, _read_at(f"{source}:{number}", self.parse, line)))
             else:
-                where = f"{p}:{first} (the block starting on this line)"
-                boards.append(_read_at(where, self.parse_block, "\n".join(lines)))
-        if not boards:
-            return np.zeros((0, self.size, self.size), dtype=np.int64)
-        return np.stack(boards)
+                where = f"{source}:{first} (the block starting on this line)"
+                boards.append((first, _read_at(where, self.parse_block, "\n".join(lines))))
+        return boards
+
+    def write_text(self, boards: np.ndarray) -> str:
+        """Boards ``[N, n, n]`` in the block form, separated by blank lines: answers show their path as ``o``."""
+        return "\n".join(self.format_block(board) + "\n" for board in boards)
 
     # ------------------------------------------------------------------ rules
     def verify(self, puzzle: np.ndarray, answer: np.ndarray) -> bool:
