@@ -226,3 +226,25 @@ def test_plan_board_refuses_walls_and_cells_off_the_board() -> None:
         plan_board(puzzle, [(5, 0)])
     with pytest.raises(ValueError, match="does not end in 'solution plan X Y ... end'"):
         plan_cells("query start 0 0 solution plan 1 end")
+
+
+def test_a_plan_is_checked_in_its_order() -> None:
+    """A plan is a sequence: the right cells in a wrong order, a jump or a revisit is not a path, even where the
+    set of its cells would verify as an answer."""
+    from zoo.tasks.maze import plan_problem
+
+    task = Maze(9, "wilson")
+    (puzzle,), _ = task.generate(1, seed=5)
+    cells = plan_cells(astar_trace(puzzle))
+    assert plan_problem(puzzle, cells) is None
+    start, goal = ends(puzzle)
+    assert "start to the goal" in plan_problem(puzzle, cells[1:])
+    assert "start to the goal" in plan_problem(puzzle, cells[::-1])
+    if len(cells) > 3:
+        shuffled = [cells[0], cells[2], cells[1], *cells[3:]]
+        assert "not next to" in plan_problem(puzzle, shuffled)
+        assert task.verify(puzzle, plan_board(puzzle, shuffled)), "the same cells as a set are a valid answer"
+    back_and_forth = [cells[0], cells[1], cells[0], *cells[1:]]
+    assert plan_problem(puzzle, back_and_forth) == "it visits a cell twice"
+    wall = next((r, c) for r in range(9) for c in range(9) if puzzle[r, c] == WALL)
+    assert "wall" in plan_problem(puzzle, [start, wall, goal])

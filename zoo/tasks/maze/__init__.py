@@ -44,7 +44,7 @@ the Manhattan distance to the goal. For the maze ``S.# / .#. / ..G`` (any side i
 from .generators import GENERATORS
 from .grid import BLANK, GOAL, MOVES, NUM_SYMBOLS, OPEN, PATH, START, WALL
 from .task import Maze
-from .traces import astar_trace, plan_board, plan_cells, validate_trace
+from .traces import astar_trace, plan_board, plan_cells, plan_problem, validate_trace
 
 __all__ = [
     "BLANK",
@@ -60,5 +60,6 @@ __all__ = [
     "astar_trace",
     "plan_board",
     "plan_cells",
+    "plan_problem",
     "validate_trace",
 ]

@@ -189,6 +189,24 @@ def plan_cells(trace: list[str] | str) -> list[Cell]:
     return cells
 
 
+def plan_problem(maze_puzzle: np.ndarray, cells: list[Cell]) -> str | None:
+    """What is wrong with ``cells`` (row, column) as a plan for ``maze_puzzle [n, n]``, in a few words; None when
+    it is a path: it starts at the start, ends at the goal, each step goes to a free 4-neighbour, and no cell
+    comes twice. (A plan read as a set of cells, `plan_board`, loses its order; this checks the order too.)"""
+    free, start, goal = read_maze(maze_puzzle)
+    n = len(free)
+    if not cells or cells[0] != start or cells[-1] != goal:
+        return "it does not go from the start to the goal"
+    for at, (row, col) in enumerate(cells):
+        if not (0 <= row < n and 0 <= col < n and free[row, col]):
+            return f"step {at} is on a wall or off the board"
+        if at and manhattan(cells[at - 1], (row, col)) != 1:
+            return f"step {at} is not next to the step before it"
+    if len(set(cells)) != len(cells):
+        return "it visits a cell twice"
+    return None
+
+
 def plan_board(maze_puzzle: np.ndarray, cells: list[Cell]) -> np.ndarray:
     """The answer ``[n, n]`` to ``maze_puzzle [n, n]`` that marks ``cells`` (row, column) as its path, for
     `Maze.verify`; ValueError for a cell off the board or on a wall."""
