@@ -248,3 +248,26 @@ def test_a_plan_is_checked_in_its_order() -> None:
     assert plan_problem(puzzle, back_and_forth) == "it visits a cell twice"
     wall = next((r, c) for r in range(9) for c in range(9) if puzzle[r, c] == WALL)
     assert "wall" in plan_problem(puzzle, [start, wall, goal])
+
+
+def test_judging_a_generated_trace(maze_and_trace: tuple[np.ndarray, list[str]]) -> None:
+    """A correct trace is valid and optimal; another maze's trace (the swapped arm's kind) is judged on this
+    maze: its query differs, so it is a parse error, and its plan is not a path here; garbage raises nothing."""
+    from zoo.tasks.maze import judge_trace
+
+    puzzle, trace = maze_and_trace
+    judged = judge_trace(puzzle, trace)
+    assert judged.plan_valid and judged.plan_optimal and judged.trace_valid and judged.errors == ()
+    assert judged.trace_length == trace.index("solution") - trace.index("reasoning") - 1 > 0
+    (other,), _ = Maze(9, "random_walls").generate(1, seed=11)
+    swapped = judge_trace(puzzle, astar_trace(other))
+    assert swapped.errors == ("parse",) and not swapped.trace_valid
+    open_maze = np.zeros((5, 5), dtype=np.int64)
+    open_maze[0, 0], open_maze[0, 2] = START, GOAL
+    search = astar_trace(open_maze)
+    search = search[: search.index("solution")]
+    detour = [t for cell in ((0, 0), (1, 0), (1, 1), (1, 2), (0, 2)) for t in ("plan", str(cell[1]), str(cell[0]))]
+    longer = judge_trace(open_maze, [*search, "solution", *detour, "end"])
+    assert longer.plan_valid and not longer.plan_optimal and longer.trace_valid
+    for garbage in ([], ["end"], ["solution", "plan", "x", "end"], "query reasoning solution end"):
+        assert not judge_trace(puzzle, garbage).plan_valid

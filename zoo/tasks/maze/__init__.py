@@ -44,7 +44,7 @@ the Manhattan distance to the goal. For the maze ``S.# / .#. / ..G`` (any side i
 from .generators import GENERATORS
 from .grid import BLANK, GOAL, MOVES, NUM_SYMBOLS, OPEN, PATH, START, WALL
 from .task import Maze
-from .traces import astar_trace, plan_board, plan_cells, plan_problem, validate_trace
+from .traces import TraceJudgement, astar_trace, judge_trace, plan_board, plan_cells, plan_problem, validate_trace
 
 __all__ = [
     "BLANK",
@@ -57,7 +57,9 @@ __all__ = [
     "START",
     "WALL",
     "Maze",
+    "TraceJudgement",
     "astar_trace",
+    "judge_trace",
     "plan_board",
     "plan_cells",
     "plan_problem",

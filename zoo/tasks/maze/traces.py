@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import heapq
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
-from .grid import BLANK, OPEN, PATH, Cell, cells_of, manhattan, read_maze, steps
+from .grid import BLANK, OPEN, PATH, Cell, cells_of, distances, manhattan, read_maze, steps
 
 #: a record of an A* trace: ("create" or "close", cell, g, h)
 Record = tuple[str, Cell, int, int]
@@ -220,3 +221,39 @@ def plan_board(maze_puzzle: np.ndarray, cells: list[Cell]) -> np.ndarray:
         if board[row, col] == OPEN:
             board[row, col] = PATH
     return board
+
+
+@dataclass(frozen=True)
+class TraceJudgement:
+    """What a generated trace is worth (`judge_trace`).
+
+    Attributes:
+        plan_valid: the plan is a path from the start to the goal (`plan_problem` finds nothing wrong).
+        plan_optimal: it is also a shortest one.
+        trace_valid: the search before it replays as A* (`validate_trace` finds no error).
+        trace_length: tokens between ``reasoning`` and ``solution`` (0 when the trace has no such part).
+        errors: the validator's error kinds, one per error.
+    """
+
+    plan_valid: bool
+    plan_optimal: bool
+    trace_valid: bool
+    trace_length: int
+    errors: tuple[str, ...]
+
+
+def judge_trace(maze_puzzle: np.ndarray, trace: list[str] | str) -> TraceJudgement:
+    """Judge a (generated) ``trace`` of ``maze_puzzle [n, n]``: its plan by the maze's rules, never by comparison
+    with a stored plan, and its search by the validator. Any token sequence is judged; none raises."""
+    tokens = trace.split() if isinstance(trace, str) else list(trace)
+    errors = tuple(validate_trace(maze_puzzle, tokens))
+    try:
+        cells = plan_cells(tokens)
+    except ValueError:
+        cells = []
+    valid = bool(cells) and plan_problem(maze_puzzle, cells) is None
+    free, start, goal = read_maze(maze_puzzle)
+    optimal = valid and len(cells) - 1 == int(distances(free, start)[goal])
+    has_search = "reasoning" in tokens and "solution" in tokens and tokens.index("reasoning") < tokens.index("solution")
+    length = tokens.index("solution") - tokens.index("reasoning") - 1 if has_search else 0
+    return TraceJudgement(valid, optimal, not errors, length, errors)
