@@ -74,6 +74,13 @@ def get(name: str, **options: Any) -> Task:
     return cls(**options)
 
 
+def natural(value: Any, what: str) -> int:
+    """``value`` as an int when it is a non-negative integer (not a bool); ValueError naming ``what`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{what} must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
 class Task(abc.ABC):
     """A problem family on an ``n x n`` board (see the module docstring for conventions)."""
 

@@ -35,7 +35,7 @@ import numpy as np
 
 from zoo.errors import ZooError
 
-from .base import SquareSymmetricTask, register
+from .base import SquareSymmetricTask, natural, register
 
 UNKNOWN = 0
 QUEEN = 1
@@ -279,15 +279,13 @@ class NQueens(SquareSymmetricTask):
         return np.random.default_rng([seed, index, self.size, self.placed, self.min_solutions])
 
     def generate(self, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-        if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 0:
-            raise ValueError(f"count must be a non-negative integer, got {count!r}")
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        count = natural(count, "count")
+        seed = natural(seed, "seed")
         n = self.size
         rows, _ = self._count_table()
         sols = self.all_solutions(n)
         picks = np.asarray(
-            [self._choices[self._rng_for(int(seed), k).integers(len(self._choices))] for k in range(int(count))],
+            [self._choices[self._rng_for(seed, k).integers(len(self._choices))] for k in range(count)],
             dtype=np.int64,
         )
         which, kept = np.divmod(picks, len(rows))

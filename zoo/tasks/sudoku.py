@@ -23,7 +23,7 @@ import numpy as np
 
 from zoo.errors import ZooError
 
-from .base import Task, register
+from .base import Task, natural, register
 from .sudoku_search import GaveUp, Geometry, search
 
 #: (box rows, box columns) for each supported side
@@ -237,20 +237,18 @@ class Sudoku(Task):
             )
 
     def generate(self, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-        if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 0:
-            raise ValueError(f"count must be a non-negative integer, got {count!r}")
-        return self.generate_range(0, int(count), seed)
+        count = natural(count, "count")
+        return self.generate_range(0, count, seed)
 
     def generate_range(self, start: int, stop: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        seed = natural(seed, "seed")
         self.check_generatable()
         n = self.size
         make = self._unique_puzzle if self.unique else self._multi_puzzle
         puzzles = np.zeros((max(stop - start, 0), n, n), dtype=np.int64)
         solutions = np.zeros_like(puzzles)
         for row, k in enumerate(range(start, stop)):
-            rnd = self._rng_for(int(seed), k)
+            rnd = self._rng_for(seed, k)
             for _ in range(MAX_ATTEMPTS):
                 made = make(rnd)
                 if made is not None:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from zoo.errors import ZooError
-from zoo.tasks.base import SquareSymmetricTask, register
+from zoo.tasks.base import SquareSymmetricTask, natural, register
 
 from .generators import GENERATORS, TREES, WALL_PROBABILITY, drunkard_maze, tree_maze
 from .grid import (
@@ -219,18 +219,16 @@ class Maze(SquareSymmetricTask):
         return np.random.default_rng([seed, index, self.size, GENERATORS.index(self.generator)])
 
     def generate(self, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-        if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 0:
-            raise ValueError(f"count must be a non-negative integer, got {count!r}")
-        return self.generate_range(0, int(count), seed)
+        count = natural(count, "count")
+        return self.generate_range(0, count, seed)
 
     def generate_range(self, start: int, stop: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+        seed = natural(seed, "seed")
         n = self.size
         puzzles = np.zeros((max(stop - start, 0), n, n), dtype=np.int64)
         solutions = np.zeros_like(puzzles)
         for row, k in enumerate(range(start, stop)):
-            puzzles[row], solutions[row] = self._draw(self._rng_for(int(seed), k))
+            puzzles[row], solutions[row] = self._draw(self._rng_for(seed, k))
         return puzzles, solutions
 
     def _layout(self, rng: np.random.Generator) -> tuple[np.ndarray, list[Cell]]:
