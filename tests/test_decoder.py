@@ -46,7 +46,7 @@ def recomputed_greedy(decoder: CausalDecoder, row: list[int], steps: int) -> lis
 
 def test_cached_greedy_generation_is_recomputed_greedy_generation(decoder: CausalDecoder) -> None:
     rows = [[3, 4, 5, 6, 7, 8], [9, 10, 11], [12]]
-    generated = decoder.generate(left_padded(rows), max_new_tokens=7)
+    generated = decoder.generate(left_padded(rows), max_new_tokens=7).tokens
     assert generated.shape == (3, 7)
     for i, row in enumerate(rows):
         assert generated[i].tolist() == recomputed_greedy(decoder, row, 7)
@@ -54,13 +54,23 @@ def test_cached_greedy_generation_is_recomputed_greedy_generation(decoder: Causa
 
 def test_generation_stops_a_row_at_its_end_token(decoder: CausalDecoder) -> None:
     rows = [[3, 4, 5], [9, 10, 11]]
-    free = decoder.generate(left_padded(rows), max_new_tokens=6)
+    free = decoder.generate(left_padded(rows), max_new_tokens=6).tokens
     eos = int(free[0, 1])  # make the second token of row 0 its end
-    stopped = decoder.generate(left_padded(rows), max_new_tokens=6, eos_id=eos)
+    stopped = decoder.generate(left_padded(rows), max_new_tokens=6, eos_id=eos).tokens
     assert stopped[0, :2].tolist() == free[0, :2].tolist() and (stopped[0, 2:] == 0).all()
     first_end = (free[1] == eos).nonzero()
     kept = int(first_end[0]) + 1 if len(first_end) else 6
     assert stopped[1, :kept].tolist() == free[1, :kept].tolist()
+
+
+def test_generation_reports_each_tokens_log_probability_under_the_model(decoder: CausalDecoder) -> None:
+    rows = [[3, 4, 5], [9, 10, 11, 12]]
+    written = decoder.generate(left_padded(rows), max_new_tokens=4, temperature=2.0, generator=torch.Generator())
+    for i, row in enumerate(rows):
+        ids = row + written.tokens[i].tolist()
+        logits = decoder(torch.tensor([ids]))[0, len(row) - 1 : -1]
+        expected = logits.log_softmax(-1).gather(-1, written.tokens[i][:, None]).squeeze(-1)
+        torch.testing.assert_close(written.log_probs[i], expected, atol=1e-5, rtol=1e-5)
 
 
 def test_sampling_is_seeded_and_keeps_to_the_top_k() -> None:

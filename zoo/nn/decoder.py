@@ -32,6 +32,20 @@ def rotate(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
 
 
 @dataclass
+class Generation:
+    """What `CausalDecoder.generate` wrote.
+
+    Attributes:
+        tokens: [B, T] the new tokens (`pad_id` after a row's stop token).
+        log_probs: [B, T] each new token's log-probability under the model (temperature 1, no top-k: the
+            model's own likelihood, whatever drew the token); 0 at padding.
+    """
+
+    tokens: Tensor
+    log_probs: Tensor
+
+
+@dataclass
 class KVCache:
     """Keys and values [B, H, T_max, dim] of one block for the tokens seen so far (the first `length`)."""
 
@@ -54,9 +68,10 @@ class DecoderBlock(nn.Module):
         self.norm_mlp = RMSNorm(width)
         self.mlp = SwiGLU(width, int(width * expansion))
 
-    def forward(self, x: Tensor, cos: Tensor, sin: Tensor, mask: Tensor, cache: KVCache | None) -> Tensor:
+    def forward(self, x: Tensor, cos: Tensor, sin: Tensor, mask: Tensor | None, cache: KVCache | None) -> Tensor:
         """x [B, T, D] of the new tokens; mask [B, 1, T, T_keys] (True: may attend), over the cache's tokens
-        and these; the cache, when given, gains these tokens' keys and values -> [B, T, D]."""
+        and these, or None for plain causal attention; the cache, when given, gains these tokens' keys and
+        values -> [B, T, D]."""
         batch, length, width = x.shape
         q, k, v = self.qkv(self.norm_attention(x)).view(batch, length, 3, self.heads, -1).permute(2, 0, 3, 1, 4)
         q, k = rotate(q, cos, sin), rotate(k, cos, sin)
@@ -64,7 +79,7 @@ class DecoderBlock(nn.Module):
             end = cache.length + length
             cache.keys[:, :, cache.length : end], cache.values[:, :, cache.length : end] = k, v
             k, v, cache.length = cache.keys[:, :, :end], cache.values[:, :, :end], end
-        attended = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+        attended = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=mask is None)
         x = x + self.out(attended.transpose(1, 2).reshape(batch, length, width))
         return x + self.mlp(self.norm_mlp(x))
 
@@ -105,6 +120,17 @@ class CausalDecoder(nn.Module):
             x = block(x, cos, sin, mask, caches[at] if caches else None)
         return self.head(self.norm(x))
 
+    def forward_right_padded(self, ids: Tensor) -> Tensor:
+        """ids [B, T] whose padding, if any, comes after each row's tokens -> logits [B, T, V], as `forward` gives
+        at every real token (the logits at padding are not meaningful). Plain causal attention, no mask: the
+        fused attention kernels apply, which is what makes training fast."""
+        positions = torch.arange(ids.shape[1], device=ids.device)[None]
+        cos, sin = rotary(positions, self.blocks[0].qkv.in_features // self.blocks[0].heads)
+        x = self.embed(ids)
+        for block in self.blocks:
+            x = block(x, cos, sin, None, None)
+        return self.head(self.norm(x))
+
     def new_caches(self, batch: int, length: int) -> list[KVCache]:
         """Empty caches for `batch` sequences of up to `length` tokens, one per block."""
         first = self.blocks[0]
@@ -121,27 +147,31 @@ class CausalDecoder(nn.Module):
         top_k: int | None = None,
         eos_id: int | None = None,
         generator: torch.Generator | None = None,
-    ) -> Tensor:
-        """Continue left-padded `prompts` [B, T0] by up to `max_new_tokens` tokens -> new tokens [B, T_new]
-        (`pad_id` after a row's `eos_id`, which is kept). temperature 0 is greedy; otherwise sample from the
-        softmax at that temperature, among the `top_k` most likely tokens when given."""
+    ) -> Generation:
+        """Continue left-padded `prompts` [B, T0] by up to `max_new_tokens` tokens (`pad_id` after a row's
+        `eos_id`, which is kept). temperature 0 is greedy; otherwise sample from the softmax at that temperature,
+        among the `top_k` most likely tokens when given."""
         batch = prompts.shape[0]
         caches = self.new_caches(batch, prompts.shape[1] + max_new_tokens)
         valid = prompts != self.pad_id
         logits = self.forward(prompts, valid, caches)[:, -1]
         finished = torch.zeros(batch, dtype=torch.bool, device=prompts.device)
-        new = []
+        new, log_probs = [], []
         for _ in range(max_new_tokens):
             token = pick(logits, temperature, top_k, generator, exclude=self.pad_id)
             token = torch.where(finished, self.pad_id, token)
+            chosen = logits.float().log_softmax(-1).gather(-1, token[:, None]).squeeze(-1)
             new.append(token)
+            log_probs.append(torch.where(finished, 0.0, chosen))
             if eos_id is not None:
                 finished |= token == eos_id
             if bool(finished.all()):
                 break
             valid = torch.cat([valid, token[:, None] != self.pad_id], dim=1)
             logits = self.forward(token[:, None], valid, caches)[:, -1]
-        return torch.stack(new, dim=1) if new else prompts.new_zeros(batch, 0)
+        if not new:
+            return Generation(prompts.new_zeros(batch, 0), torch.zeros(batch, 0, device=prompts.device))
+        return Generation(torch.stack(new, dim=1), torch.stack(log_probs, dim=1))
 
 
 def pick(
