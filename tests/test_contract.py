@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import torch
 
-from tests.helpers import OnlyTheContract
+from tests.helpers import OnlyTheContract, task_for
 from zoo import known
 from zoo.data import TaskDataModule
 from zoo.errors import ZooError
@@ -42,8 +42,8 @@ PAIRS = [
 ]
 
 
-def batch(size: int = 8) -> dict[str, torch.Tensor]:
-    data = TaskDataModule(TASK, train_count=size, val_count=0, test_count=0, batch_size=size)
+def batch(size: int = 8, task: dict[str, Any] = TASK) -> dict[str, torch.Tensor]:
+    data = TaskDataModule(task, train_count=size, val_count=0, test_count=0, batch_size=size)
     return next(iter(data.train_dataloader()))
 
 
@@ -51,11 +51,12 @@ def batch(size: int = 8) -> dict[str, torch.Tensor]:
 def test_a_regime_calls_only_what_its_protocols_hold(family: type, regime: type) -> None:
     torch.manual_seed(0)
     instance = with_state(regime)
-    model = family(TASK, instance, **family.tiny_settings)
+    task = task_for(family)
+    model = family(task, instance, **family.tiny_settings)
     seen = OnlyTheContract(model, instance.requires)
     state = None
     for _ in range(3):  # the second and third steps start from the state the step before left
-        loss, stats, state = instance.training_loss(seen, batch(), state)
+        loss, stats, state = instance.training_loss(seen, batch(task=task), state)
         loss.backward()
         assert torch.isfinite(loss) and all(torch.isfinite(value).all() for value in stats.values())
     assert (state is None) == (instance.state_type is None or instance.saved_state(state) == {})
@@ -70,8 +71,9 @@ def test_regime_state_is_saved_in_the_checkpoint_format_and_restored(family: typ
     if instance.state_type is None:
         pytest.skip(f"{regime.__name__} keeps no state between batches")
     torch.manual_seed(0)
-    model = family(TASK, instance, **family.tiny_settings)
-    _, _, state = instance.training_loss(model, batch(), None)
+    task = task_for(family)
+    model = family(task, instance, **family.tiny_settings)
+    _, _, state = instance.training_loss(model, batch(task=task), None)
     saved = instance.saved_state(state)
     assert list(saved) == [instance.state_name]  # {"_carry": {...}} / {"_replay": {...}}, as checkpoints held
     assert all(isinstance(value, torch.Tensor) for value in saved[instance.state_name].values())

@@ -80,15 +80,17 @@ def test_predict_writes_puzzles_answers_and_verdicts(tmp_path: Path, capsys) -> 
     assert f"predictions: {out}" in capsys.readouterr().out
 
 
-def test_solve_reads_and_writes_mazes_as_blocks(tmp_path, capsys) -> None:
+@pytest.mark.parametrize(("family", "budget"), [("recursive", "1"), ("TraceTransformer", "8x2")])
+def test_solve_reads_and_writes_mazes_as_blocks(family: str, budget: str, tmp_path, capsys) -> None:
     """A maze file is blocks of lines separated by blank lines (`#` is a wall there, not a comment); the answers
-    come back as blocks in the same order, and stderr names a puzzle by the line its block starts on."""
+    come back as blocks in the same order, and stderr names a puzzle by the line its block starts on. The same
+    for a family that answers by writing a trace."""
     task = tasks.get("maze", size=5)
-    folder = hub.save(build("recursive", task=task.spec()), tmp_path / "maze-model")
+    folder = hub.save(build(family, task=task.spec()), tmp_path / "maze-model")
     puzzles, _ = task.generate(3, seed=1)
     source = tmp_path / "mazes.txt"
     source.write_text(task.write_text(puzzles))
-    main(["solve", str(folder), str(source), "--budget", "1", "--out", str(tmp_path / "answers.txt")])
+    main(["solve", str(folder), str(source), "--budget", budget, "--out", str(tmp_path / "answers.txt")])
     blocks = (tmp_path / "answers.txt").read_text().split("\n\n")
     assert len(blocks) == 3
     for puzzle, block in zip(puzzles, blocks):  # an untrained model: its answers need not be mazes, only keep givens
@@ -97,6 +99,6 @@ def test_solve_reads_and_writes_mazes_as_blocks(tmp_path, capsys) -> None:
         for row, given_row in zip(rows, given):
             assert all(char == kept for char, kept in zip(row, given_row) if kept in "#SG")
     err = capsys.readouterr().err
-    assert "3 puzzles at budget 1:" in err
+    assert f"3 puzzles at budget {budget}:" in err
     named = {int(line.split(":")[0].removeprefix("line ")) for line in err.splitlines() if line.startswith("line ")}
     assert named == {1, 7, 13}, "each unsolved puzzle is named by the line its block starts on"

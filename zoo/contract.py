@@ -19,6 +19,7 @@ from zoo.evaluation.budget import Budget
 from zoo.tasks.base import FIRST_SYMBOL_TOKEN
 
 if TYPE_CHECKING:
+    from zoo.data.traces import TraceVocabulary
     from zoo.tasks.base import Task
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "SupervisionStep",
     "SupervisionStepper",
     "Thought",
+    "TraceDecoder",
     "ValueHead",
     "answer_logits",
     "capability_methods",
@@ -115,12 +117,24 @@ class EnergyDescender(Protocol):
         [B, L, S] where the gradient was taken, the moved logits [B, L, S])."""
 
 
+class TraceDecoder(Protocol):
+    """Writes a search trace and a plan token by token after reading a maze's query (a causal decoder)."""
+
+    task: Task
+    vocabulary: TraceVocabulary
+
+    def sequence_logits(self, ids: Tensor) -> Tensor:
+        """Next-token logits [B, T, V] of the trained network at every position of sequences `ids` [B, T]
+        (`vocabulary` ids, each starting with its bos token, right-padded with the pad id 0)."""
+
+
 # Capability name (what `Regime.requires` lists and families declare) -> the protocol a family implements.
 CAPABILITIES: dict[str, type] = {
     "supervision_step": SupervisionStepper,
     "latent_posterior": LatentPosterior,
     "value_head": ValueHead,
     "energy_descent": EnergyDescender,
+    "trace_decoder": TraceDecoder,
 }
 
 

@@ -124,7 +124,9 @@ class ZooCLI(LightningCLI):
         data = data.as_dict() if hasattr(data, "as_dict") else dict(data or {})
         try:
             task_for_generation(data.get("task"))
-            check_settings(**{key: value for key, value in data.items() if key not in ("task", "cache_dir")})
+            check_settings(
+                **{key: value for key, value in data.items() if key not in ("task", "cache_dir", "partners")}
+            )
             sizes = [data.get(key) for key in ("train_count", "augment_copies", "batch_size")]
             if training and None not in sizes:
                 check_training_batch(*sizes)

@@ -23,7 +23,8 @@ class PuzzleDataset(Dataset):
 
     Item: {"inputs": LongTensor [L], "targets": LongTensor [L]}, and with `solution_sets` also
     "solutions": LongTensor [K, L], every solution of the puzzle (the stored one first, padded to K by repeating
-    it), augmented by the same transform as the puzzle.
+    it), augmented by the same transform as the puzzle; with `partners` ([N] indices) also "partners":
+    LongTensor [L], the puzzle `partners[i]` of base puzzle i, as generated.
     """
 
     def __init__(
@@ -34,10 +35,12 @@ class PuzzleDataset(Dataset):
         copies: int = 1,
         seed: int = 0,
         solution_sets: np.ndarray | None = None,
+        partners: np.ndarray | None = None,
     ) -> None:
         self.task, self.puzzles, self.solutions = task, puzzles, solutions
         self.copies, self.seed = copies, seed
         self.solution_sets = solution_sets  # [N, K, n, n]
+        self.partners = partners  # [N]
 
     def __len__(self) -> int:
         return len(self.puzzles) * self.copies
@@ -52,6 +55,8 @@ class PuzzleDataset(Dataset):
         item = {"inputs": self.task.encode(puzzle), "targets": self.task.encode(solution)}
         if self.solution_sets is not None:
             item["solutions"] = self._all_solutions(base, index, puzzle)
+        if self.partners is not None:
+            item["partners"] = self.task.encode(self.puzzles[self.partners[base]])
         return item
 
     def _all_solutions(self, base: int, index: int, puzzle: np.ndarray) -> torch.Tensor:

@@ -20,6 +20,7 @@ from zoo.data.cache import cache_path_for, default_cache_dir, read_cache, write_
 from zoo.data.loading import PuzzleDataset, ResumableLoader, ResumableSampler, ShardSampler
 from zoo.data.settings import check_settings, task_for_generation
 from zoo.data.splits import generate_splits
+from zoo.data.traces import swap_partners
 from zoo.errors import DamagedFileError, ZooError
 
 
@@ -38,6 +39,9 @@ class TaskDataModule(L.LightningDataModule):
         solutions: with K > 0, each training example also carries up to K solutions of its puzzle
             (`batch["solutions"]` [B, K, L], the stored one first), enumerated by the task's exact solver, for
             regimes that train toward the nearest solution; 0 (the default) serves the stored solution only.
+        partners: each training example also carries another training puzzle of the same size
+            (`batch["partners"]` [B, L]; `zoo.data.traces.swap_partners`, fixed by `seed`, never itself), for the
+            swapped arm of trace SFT.
     """
 
     def __init__(
@@ -53,6 +57,7 @@ class TaskDataModule(L.LightningDataModule):
         cache_dir: str | None = None,
         num_workers: int = 0,
         solutions: int = 0,
+        partners: bool = False,
     ) -> None:
         super().__init__()
         check_settings(
@@ -66,6 +71,8 @@ class TaskDataModule(L.LightningDataModule):
             num_workers=num_workers,
             solutions=solutions,
         )
+        if not isinstance(partners, bool):
+            raise ZooError(f"partners is true or false, got {partners!r}", key="partners")
         self.save_hyperparameters()
         self.task = task_for_generation(task)
         self.counts = {"train": train_count, "val": val_count, "test": test_count}
@@ -101,7 +108,12 @@ class TaskDataModule(L.LightningDataModule):
         copies = self.hparams.augment_copies if split == "train" else 1
         puzzles, solutions = self.splits[split]
         sets = self.solution_sets(puzzles, solutions) if split == "train" and self.hparams.solutions else None
-        return PuzzleDataset(self.task, puzzles, solutions, copies=copies, seed=self.hparams.seed, solution_sets=sets)
+        partners = None
+        if split == "train" and self.hparams.partners:
+            partners = swap_partners(np.full(len(puzzles), self.task.size), self.hparams.seed)
+        return PuzzleDataset(
+            self.task, puzzles, solutions, copies=copies, seed=self.hparams.seed, solution_sets=sets, partners=partners
+        )
 
     def solution_sets(self, puzzles: np.ndarray, solutions: np.ndarray) -> np.ndarray:
         """Up to `solutions` (K) solutions of each puzzle [N, n, n], the stored one first and the rest in the

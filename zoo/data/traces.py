@@ -1,5 +1,6 @@
-"""Token ids of A* search traces (`zoo.tasks.maze.astar_trace`), and which trace each maze is trained on in the
-`swapped` arm of trace SFT (the trace of another maze of the same size).
+"""Token ids of A* search traces (`zoo.tasks.maze.astar_trace`), the sequences trace SFT trains on in each arm
+(`trained_sequence`), and which trace each maze is trained on in the `swapped` arm (`swap_partners`: the trace
+of another maze of the same size).
 
     >>> vocabulary = TraceVocabulary(5)
     >>> vocabulary.decode(vocabulary.encode(["query", "start", "0", "4", "c7"]))
@@ -8,9 +9,13 @@
 
 from __future__ import annotations
 
+import math
+import zlib
 from collections.abc import Sequence
 
 import numpy as np
+
+from zoo.tasks.maze import astar_trace, split_trace
 
 #: the words of the trace format, in the order of `TraceVocabulary`'s ids after the special tokens
 WORDS = ("query", "start", "goal", "wall", "reasoning", "create", "close", "solution", "plan", "end")
@@ -67,3 +72,36 @@ def swap_partners(sizes: Sequence[int] | np.ndarray, seed: int) -> np.ndarray:
         cycle = rng.permutation(members)
         partners[cycle] = np.roll(cycle, -1)
     return partners
+
+
+#: what a trace-SFT example holds between its query and its solution (`trained_sequence`)
+TRACE_ARMS = ("correct", "swapped", "none", "shuffled", "truncated")
+
+
+def trained_sequence(
+    arm: str, maze: np.ndarray, partner: np.ndarray | None = None, keep: float = 0.5, seed: int = 0
+) -> tuple[list[str], int]:
+    """The tokens a trace model is trained on for ``maze [n, n]``, and how many of them are its query (the loss
+    covers the rest): the query, then per ``arm``
+
+    - ``correct``: ``reasoning``, the maze's own A* search, its solution;
+    - ``swapped``: ``reasoning``, the search of ``partner [n, n]`` (another maze), this maze's solution;
+    - ``none``: the solution alone;
+    - ``shuffled``: the maze's own search records in a random order, fixed by the maze and ``seed``;
+    - ``truncated``: the first ``keep`` share (rounded up) of the maze's own search records.
+    """
+    query, records, solution = split_trace(astar_trace(maze))
+    if arm == "none":
+        return [*query, *solution], len(query)
+    if arm == "swapped":
+        if partner is None:
+            raise ValueError("the swapped arm needs the partner maze whose search it trains on")
+        records = split_trace(astar_trace(partner))[1]
+    elif arm == "shuffled":
+        rng = np.random.default_rng([seed, zlib.crc32(np.ascontiguousarray(maze, dtype=np.int64).tobytes())])
+        records = [records[at] for at in rng.permutation(len(records))]
+    elif arm == "truncated":
+        records = records[: math.ceil(keep * len(records))]
+    elif arm != "correct":
+        raise ValueError(f"unknown trace arm {arm!r}: one of {', '.join(TRACE_ARMS)}")
+    return [*query, "reasoning", *(token for record in records for token in record), *solution], len(query)

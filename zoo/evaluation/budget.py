@@ -13,8 +13,9 @@ from numbers import Integral
 
 from zoo.errors import ZooError
 
-# The largest real budgets (recipes, bundled models) are 64 steps and 20 samples.
-MAX_STEPS = 4096
+# The largest real budgets of the revising families are 64 steps and 20 samples; a trace decoder's steps are
+# tokens, and an A* trace of a 30x30 maze runs to about 4,400 of them.
+MAX_STEPS = 16384
 MAX_SAMPLES = 1024
 # 'STEPS' or 'STEPSxSAMPLES' in ASCII digits only: Python's int() also reads other scripts' digits.
 _BUDGET_TEXT = re.compile(r"([0-9]+)(?:x([0-9]+))?")
@@ -35,7 +36,8 @@ class Budget:
     """How much a family may think about one puzzle.
 
     Attributes:
-        steps: revision steps (supervision steps of a recursive reasoner, descent steps of an EBT), 1..MAX_STEPS.
+        steps: revision steps (supervision steps of a recursive reasoner, descent steps of an EBT, tokens written
+            by a trace decoder), 1..MAX_STEPS.
         samples: independent attempts (initialisations or latent samples) to choose among, 1..MAX_SAMPLES.
     """
 

@@ -57,6 +57,8 @@ class ReasoningFamily(TrainingMixin):
         training_defaults: its optimiser, schedule and EMA defaults (`TrainingSettings`).
         selections: the ways it can choose among samples (`zoo eval --selection`), if it samples.
         draws_samples: whether its N samples differ (noise, initialisations) or are N copies of one answer.
+        task_names: the tasks it reads (None: every task), e.g. a trace decoder reads mazes only.
+        writes_traces: whether it answers by writing a search trace (`evaluate_traces` then judges what it wrote).
 
     Args:
         task: the task spec, e.g. `{"name": "sudoku", "size": 6}`; recipes link it from `data.task`.
@@ -78,6 +80,8 @@ class ReasoningFamily(TrainingMixin):
     training_defaults: ClassVar[TrainingSettings] = TrainingSettings()
     selections: ClassVar[tuple[str, ...]] = ()
     draws_samples: bool = False
+    task_names: ClassVar[tuple[str, ...] | None] = None
+    writes_traces: ClassVar[bool] = False
     # Width-D float vectors per cell and sample alive at the peak of one thinking step, for `thinking_memory`.
     # Peak RSS growth per puzzle on 9x9 Sudoku, width 128, depth 2, CPU (`zoo eval`'s sizes): about 50 for the
     # recursive reasoner and 40 for GRAM; 64 leaves room. Energy descent keeps more (see EnergyTransformer).
@@ -98,6 +102,12 @@ class ReasoningFamily(TrainingMixin):
     ) -> None:
         super().__init__()
         self.task = tasks.get(**task)
+        if not self.reads(self.task):
+            raise ZooError(
+                f"{type(self).__name__} reads only {' and '.join(self.task_names)} puzzles, not {self.task.name}: "
+                f"set data.task to a {self.task_names[0]} task, or train another family on {self.task.name}",
+                key="task",
+            )
         self.regime = instantiate_regime(regime) if regime is not None else self.default_regime()
         check_pairing(type(self), type(self.regime))
         self.training_settings = self.training_defaults.resolved(
@@ -122,6 +132,12 @@ class ReasoningFamily(TrainingMixin):
         # How it was trained, where the file it was loaded from says (set by the loaders of a .ckpt and of a model
         # folder; `zoo.evaluation.training_cost.training_entry` reads it); None for a model built in memory.
         self.training_record: TrainingRecord | None = None
+
+    @classmethod
+    def reads(cls, task: tasks.Task | dict[str, Any]) -> bool:
+        """Whether this family reads puzzles of `task` (a task or its spec)."""
+        name = task.name if isinstance(task, tasks.Task) else task.get("name")
+        return cls.task_names is None or name in cls.task_names
 
     @classmethod
     def default_regime(cls) -> Regime:

@@ -44,7 +44,17 @@ the Manhattan distance to the goal. For the maze ``S.# / .#. / ..G`` (any side i
 from .generators import GENERATORS
 from .grid import BLANK, GOAL, MOVES, NUM_SYMBOLS, OPEN, PATH, START, WALL
 from .task import Maze
-from .traces import TraceJudgement, astar_trace, judge_trace, plan_board, plan_cells, plan_problem, validate_trace
+from .traces import (
+    TraceJudgement,
+    astar_trace,
+    judge_trace,
+    plan_board,
+    plan_cells,
+    plan_problem,
+    query_tokens,
+    split_trace,
+    validate_trace,
+)
 
 __all__ = [
     "BLANK",
@@ -63,5 +73,7 @@ __all__ = [
     "plan_board",
     "plan_cells",
     "plan_problem",
+    "query_tokens",
+    "split_trace",
     "validate_trace",
 ]

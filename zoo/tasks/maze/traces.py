@@ -29,6 +29,19 @@ def _record(kind: str, cell: Cell, g: int, h: int) -> list[str]:
     return [kind, *_xy(cell), f"c{g}", f"c{h}"]
 
 
+def query_tokens(maze_puzzle: np.ndarray) -> list[str]:
+    """The query of ``maze_puzzle [n, n]``: the tokens of its trace before ``reasoning`` (what a trace model reads
+    before it writes). ValueError for a maze without one start and one goal."""
+    return _query(*read_maze(maze_puzzle))
+
+
+def split_trace(tokens: list[str]) -> tuple[list[str], list[list[str]], list[str]]:
+    """A whole trace's (query, search records of five tokens each, solution from ``solution`` to ``end``)."""
+    reasoning, solution = tokens.index("reasoning"), tokens.index("solution")
+    search = tokens[reasoning + 1 : solution]
+    return tokens[:reasoning], [search[at : at + 5] for at in range(0, len(search), 5)], tokens[solution:]
+
+
 def astar_trace(maze_puzzle: np.ndarray) -> list[str]:
     """The tokens of an A* search from the start to the goal of ``maze_puzzle [n, n]`` (any side; cells other
     than walls are free), in the format of the module docstring.
