@@ -16,6 +16,7 @@ from zoo.data import TaskDataModule
 from zoo.errors import ZooError
 from zoo.evaluation.budget import Budget
 from zoo.evaluation.metrics import ExactMatchPerBudget, SolutionCoverage
+from zoo.evaluation.traces import TraceStatistics
 from zoo.io import progress
 from zoo.models import ReasoningFamily
 
@@ -87,8 +88,9 @@ def evaluate(
     split: str = "test",
 ) -> dict[str, dict[str, float]]:
     """On `count` held-out puzzles of `task` from `split` ("test", or "validation" for choosing settings):
-    verified exact match per budget label and, for families that sample, coverage@N and diversity per budget
-    with N > 1. Large evaluations show a progress bar."""
+    verified exact match per budget label; the share of optimal answers for tasks that judge optimality
+    (mazes); for families that sample, coverage@N and diversity per budget with N > 1; for families that write
+    traces, what `TraceStatistics` sums. Large evaluations show a progress bar."""
     if split not in EVAL_SPLITS:
         raise ZooError(f"split must be one of {', '.join(EVAL_SPLITS)}, got {split!r}", key="split")
     torch.manual_seed(seed)  # sampling families draw their noise and initialisations from torch's generator
@@ -97,17 +99,31 @@ def evaluate(
     data.prepare_data()
     data.setup()
     loader = data.val_dataloader() if split == "validation" else data.test_dataloader()
-    exact = ExactMatchPerBudget(task, [b.label for b in budgets])
+    labels = [b.label for b in budgets]
+    exact = ExactMatchPerBudget(task, labels)
+    optimal = ExactMatchPerBudget(task, labels, optimal=True) if hasattr(task, "optimal") else None
+    traces = TraceStatistics(labels) if model.writes_traces else None
     coverage: dict[str, SolutionCoverage] = {}
     work = count * max(b.steps for b in budgets) * max(b.samples for b in budgets)
     batches = progress.bar(work=work, large=_PROGRESS_FROM, iterable=loader, desc="evaluating", unit="batch")
     for batch in batches:
         inputs = batch["inputs"].to(model.device)
-        answers, samples = model.evaluate_budgets(inputs, budgets)  # per budget one run: answers and coverage agree
+        # Per budget one run: answers, coverage and the traces judged agree.
+        if traces is not None:
+            answers, samples, judged = model.evaluate_traces(inputs, budgets)
+            traces.update(judged)
+        else:
+            answers, samples = model.evaluate_budgets(inputs, budgets)
         exact.update(inputs, answers)
+        if optimal is not None:
+            optimal.update(inputs, answers)
         for label, candidates in samples.items():
             coverage.setdefault(label, SolutionCoverage(task)).update(inputs, candidates)
-    results = {"exact_match": {label: float(rate) for label, rate in exact.compute().items()}}
+    results: dict[str, Any] = {"exact_match": {label: float(rate) for label, rate in exact.compute().items()}}
+    if optimal is not None:
+        results["optimal"] = {label: float(rate) for label, rate in optimal.compute().items()}
+    if traces is not None:
+        results.update(traces.compute())
     for label, metric in coverage.items():
         for name, value in metric.compute().items():
             results.setdefault(name, {})[label] = float(value)

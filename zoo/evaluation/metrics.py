@@ -36,22 +36,25 @@ class CellAccuracy(Metric):
         return self.correct.float() / self.total.clamp(min=1)
 
 
-def verified(task: Task, inputs: Tensor, predictions: Tensor) -> Tensor:
-    """Whether each predicted board solves its puzzle. inputs, predictions: [B, L] -> bool [B]."""
+def verified(task: Task, inputs: Tensor, predictions: Tensor, optimal: bool = False) -> Tensor:
+    """Whether each predicted board solves its puzzle (with `optimal`, also by the task's `optimal`, e.g. a
+    shortest path of a maze). inputs, predictions: [B, L] -> bool [B]."""
     puzzles = task.decode(inputs.cpu())
     answers = task.decode(predictions.cpu())
-    flags = [task.verify(puzzle, answer) for puzzle, answer in zip(puzzles, answers)]
+    check = task.optimal if optimal else task.verify
+    flags = [check(puzzle, answer) for puzzle, answer in zip(puzzles, answers)]
     return torch.tensor(flags, dtype=torch.bool, device=inputs.device)
 
 
 class ExactMatchPerBudget(Metric):
-    """Verified exact match at each of several inference budgets, in one metric (one state row per budget)."""
+    """Verified exact match at each of several inference budgets, in one metric (one state row per budget); with
+    `optimal`, the share of answers the task's `optimal` also accepts (tasks that have one: mazes)."""
 
     full_state_update = False
 
-    def __init__(self, task: Task, budget_labels: Sequence[str]) -> None:
+    def __init__(self, task: Task, budget_labels: Sequence[str], optimal: bool = False) -> None:
         super().__init__()
-        self.task = task
+        self.task, self.optimal = task, optimal
         self.budget_labels = list(budget_labels)
         self.add_state("correct", torch.zeros(len(self.budget_labels), dtype=torch.long), dist_reduce_fx="sum")
         self.add_state("total", torch.tensor(0), dist_reduce_fx="sum")
@@ -62,7 +65,7 @@ class ExactMatchPerBudget(Metric):
         if missing:
             raise KeyError(f"no predictions for budgets {sorted(missing)}")
         for index, label in enumerate(self.budget_labels):
-            self.correct[index] += verified(self.task, inputs, predictions[label]).sum()
+            self.correct[index] += verified(self.task, inputs, predictions[label], self.optimal).sum()
         self.total += inputs.shape[0]
 
     def compute(self) -> dict[str, Tensor]:

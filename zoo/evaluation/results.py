@@ -32,9 +32,22 @@ def describe_machine() -> str:
 
 def format_table(results: dict[str, Any], markdown: bool = False) -> str:
     """The per-budget table of a results.json: budget, verified exact match (of the answer the model chose), and
-    where measured the oracle pass@N, the majority vote, coverage, its cap and diversity; aligned text for a
-    terminal, or Markdown for a model card."""
-    names = ("exact_match", "pass_at_n", "vote", "coverage", "coverage_cap", "diversity", "flops_per_puzzle")
+    where measured the share of optimal answers, the plan and trace validity and trace length of a trace writer,
+    the oracle pass@N, the majority vote, coverage, its cap and diversity; aligned text for a terminal, or
+    Markdown for a model card."""
+    names = (
+        "exact_match",
+        "optimal",
+        "plan_valid",
+        "trace_valid",
+        "trace_length",
+        "pass_at_n",
+        "vote",
+        "coverage",
+        "coverage_cap",
+        "diversity",
+        "flops_per_puzzle",
+    )
     columns = [name for name in names if name in results]
     shorter = {"flops_per_puzzle": "inference FLOPs"}  # named in full in the note under the table
     header = [
