@@ -198,3 +198,9 @@ def test_a_folder_of_another_family_or_task_is_refused_when_one_is_expected(tmp_
         zoo.load(folder, task={"name": "nqueens", "size": 6})
     harder = zoo.load(folder, family="EnergyTransformer", task={"name": "sudoku", "size": 4, "givens": 6})
     assert isinstance(harder, EnergyTransformer)  # difficulty may differ
+
+
+def test_a_card_tags_a_model_by_its_family_task_and_regime_in_kebab_case(tmp_path: Path) -> None:
+    """A run of capitals is one word: TraceSFT is tagged trace-sft (not trace-s-f-t)."""
+    folder = hub.save(build("TraceTransformer"), tmp_path / "trace")
+    assert {"trace-transformer", "maze", "trace-sft"} <= set(ModelCard.load(folder / "README.md").data.tags)

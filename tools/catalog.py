@@ -54,6 +54,7 @@ class Showcase:
     public_file: Path | None = None  # puzzles in the task's text form that `zoo solve` also reports on
     public_budgets: tuple[str, ...] = ()
     also: tuple[str, ...] = ()  # further `zoo eval` option lists whose figures go into the notes
+    study_run: str | None = None  # the run of a study this model is (its seed-0 run), reused rather than retrained
 
 
 SHOWCASE: dict[str, Showcase] = {
@@ -77,6 +78,29 @@ SHOWCASE: dict[str, Showcase] = {
         "8x1,8x5,8x20",
         100,
         NOTE_COVERAGE,
+    ),
+    "trace-maze5-correct": Showcase(
+        "recipes/trace/maze5-correct.yaml",
+        "64,128,256,256x8",
+        256,
+        "steps are tokens written, and 256x8 writes 8 traces (the first greedy) and answers with the likeliest "
+        "plan. docs/results/traces.md compares it with the swapped and plan-only arms over three seeds",
+        study_run="runs/traces/correct-seed0",
+    ),
+    "trace-maze5-swapped": Showcase(
+        "recipes/trace/maze5-swapped.yaml",
+        "64,128,256,256x8",
+        256,
+        "trained on the searches of other mazes before each maze's own plan: it writes searches that are not "
+        "its maze's, then a plan (docs/results/traces.md)",
+        study_run="runs/traces/swapped-seed0",
+    ),
+    "trm-maze5": Showcase(
+        "recipes/trm/maze5-deep-supervision.yaml",
+        "1,2,4,8,16",
+        256,
+        "marks the path cells without writing a search: the derivation baseline of docs/results/traces.md",
+        study_run="runs/traces/recursive-seed0",
     ),
     "trm-sudoku9": Showcase(
         "recipes/trm/sudoku9-small.yaml",
@@ -109,7 +133,7 @@ def build_entry(name: str, show: Showcase, root: Path, reuse: bool = False) -> d
     hub_id = f"{HUB_ORG}/{name}"
     card = {"repo_id": hub_id, "catalog_name": name, "name": name, "force": True, "overwrite_card": True}
     if show.trained_on is None:
-        source = trained(show.recipe, 0, root)
+        source = trained(show.recipe, 0, root) if show.study_run is None else study_checkpoint(show.study_run)
         results = renamed(measure(source, show.budgets, show.count, measured_dir / "eval"), name, measured_dir)
         zoo("export", str(source), str(folder), "--results", str(measured_dir / "eval" / "results.json"),
             "--repo-id", hub_id, "--catalog-name", name, "--name", name, "--force", "--overwrite-card")  # fmt: skip
@@ -162,6 +186,16 @@ def build_entry(name: str, show: Showcase, root: Path, reuse: bool = False) -> d
         "files": {path.name: file_sha256(path) for path in sorted(folder.iterdir()) if path.is_file()},
         "notes": "; ".join(notes),
     }
+
+
+def study_checkpoint(run: str) -> Path:
+    """The last checkpoint of a study's run (the study trains it: its docstring says how)."""
+    checkpoint = Path(run) / "checkpoints" / "last.ckpt"
+    if not checkpoint.exists():
+        raise SystemExit(
+            f"{checkpoint} is missing: run the study that trains {run} first (python -m benchmarks.traces)"
+        )
+    return checkpoint
 
 
 def reused(model: Path, budgets: str, count: int, out: Path, *extra: str) -> dict:

@@ -30,7 +30,8 @@ from zoo.models.base import ReasoningFamily
 
 
 def _kebab(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+    """"EnergyDescent" -> "energy-descent"; a run of capitals stays one word: "TraceSFT" -> "trace-sft"."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "-", name).lower()
 
 
 def describe_task(spec: dict[str, Any]) -> str:
