@@ -60,7 +60,7 @@ def run(arm: str, seed: int, root: Path, count: int) -> dict:
     return {"fit_seconds": round(fit_seconds, 1), "parameters": parameters(checkpoint), "test": measured}
 
 
-def main() -> None:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--arms", type=arm_list(ARMS), default=list(ARMS))
     parser.add_argument("--seeds", default="0,1,2", help="training seeds, a comma list")
@@ -68,7 +68,11 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, help="runs at a time (one thread each)")
     parser.add_argument("--root", type=Path, default=Path("runs/traces"))
     parser.add_argument("--out", type=Path, default=None)
-    args = parser.parse_args()
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
     os.environ["OMP_NUM_THREADS"] = "1"  # inherited by every zoo process: runs side by side share the cores
     out = args.out or Path(f"benchmarks/results/traces-{device_slug()}.json")
     study = load_study(out)
