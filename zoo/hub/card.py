@@ -30,7 +30,7 @@ from zoo.models.base import ReasoningFamily
 
 
 def _kebab(name: str) -> str:
-    """"EnergyDescent" -> "energy-descent"; a run of capitals stays one word: "TraceSFT" -> "trace-sft"."""
+    """A class name as a tag: EnergyDescent -> energy-descent; a run of capitals is one word: TraceSFT -> trace-sft."""
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "-", name).lower()
 
 
