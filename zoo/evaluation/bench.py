@@ -69,7 +69,7 @@ def bench(
                 "exact_match": measured["exact_match"][budget.label],
                 **{
                     key: measured[key][budget.label]
-                    for key in ("pass_at_n", "vote", "coverage", "coverage_cap", "diversity")
+                    for key in ("pass_at_n", "pass_at_k", "vote", "coverage", "coverage_cap", "diversity")
                     if budget.label in measured.get(key, {})
                 },
                 "flops_per_puzzle": cost["flops"],

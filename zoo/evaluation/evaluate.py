@@ -15,7 +15,8 @@ from zoo import compat, tasks
 from zoo.data import TaskDataModule
 from zoo.errors import ZooError
 from zoo.evaluation.budget import Budget
-from zoo.evaluation.metrics import ExactMatchPerBudget, SolutionCoverage
+from zoo.evaluation.metrics import ExactMatchPerBudget, SolutionCoverage, verified
+from zoo.evaluation.passk import pass_at_k_curve
 from zoo.evaluation.traces import TraceStatistics
 from zoo.io import progress
 from zoo.models import ReasoningFamily
@@ -89,7 +90,8 @@ def evaluate(
 ) -> dict[str, dict[str, float]]:
     """On `count` held-out puzzles of `task` from `split` ("test", or "validation" for choosing settings):
     verified exact match per budget label; the share of optimal answers for tasks that judge optimality
-    (mazes); for families that sample, coverage@N and diversity per budget with N > 1; for families that write
+    (mazes); for families that sample, coverage@N and diversity per budget with N > 1, and (families whose
+    samples differ) pass@k for k up to N with each puzzle's count of verified samples; for families that write
     traces, what `TraceStatistics` sums. Large evaluations show a progress bar."""
     if split not in EVAL_SPLITS:
         raise ZooError(f"split must be one of {', '.join(EVAL_SPLITS)}, got {split!r}", key="split")
@@ -104,6 +106,7 @@ def evaluate(
     optimal = ExactMatchPerBudget(task, labels, optimal=True) if hasattr(task, "optimal") else None
     traces = TraceStatistics(labels) if model.writes_traces else None
     coverage: dict[str, SolutionCoverage] = {}
+    verified_counts: dict[str, list[int]] = {}
     work = count * max(b.steps for b in budgets) * max(b.samples for b in budgets)
     batches = progress.bar(work=work, large=_PROGRESS_FROM, iterable=loader, desc="evaluating", unit="batch")
     for batch in batches:
@@ -119,6 +122,9 @@ def evaluate(
             optimal.update(inputs, answers)
         for label, candidates in samples.items():
             coverage.setdefault(label, SolutionCoverage(task)).update(inputs, candidates)
+            if model.draws_samples:  # how many of each puzzle's N samples are verified, for pass@k
+                counts = torch.stack([verified(task, inputs, candidate) for candidate in candidates]).sum(0)
+                verified_counts.setdefault(label, []).extend(counts.tolist())
     results: dict[str, Any] = {"exact_match": {label: float(rate) for label, rate in exact.compute().items()}}
     if optimal is not None:
         results["optimal"] = {label: float(rate) for label, rate in optimal.compute().items()}
@@ -127,5 +133,13 @@ def evaluate(
     for label, metric in coverage.items():
         for name, value in metric.compute().items():
             results.setdefault(name, {})[label] = float(value)
+    if verified_counts:
+        sizes = {b.label: b.samples for b in budgets}
+        results["samples_verified"] = {
+            label: {"n": sizes[label], "verified": counts} for label, counts in verified_counts.items()
+        }
+        results["pass_at_k"] = {
+            label: pass_at_k_curve(sizes[label], counts) for label, counts in verified_counts.items()
+        }
     results["flops_per_puzzle"] = {b.label: model.budget_cost(b)["flops"] for b in budgets}
     return results
