@@ -38,6 +38,7 @@ from triton_kernels.reference.gaussian_latent import gaussian_latent_math
 from triton_kernels.reference.langevin import langevin_step_math
 from triton_kernels.reference.noisy_softmax import noisy_softmax_math
 from triton_kernels.reference.simplex_descent import simplex_descent_math
+from triton_kernels.reference.token_entropy import token_entropy_math
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -95,6 +96,9 @@ def cases(quick: bool, device: torch.device) -> list[Case]:
         x = torch.randn(logits, device=d)
         return [x.to(t), torch.softmax(x, -1).to(t), _randn(logits, d, t), 500 * torch.rand(logits[0], device=d)]
 
+    def entropy_inputs(d, t):
+        return [_randn(logits, d, t, 3.0), torch.randint(0, logits[-1], logits[:-1], device=d)]
+
     def gauss_inputs(d, t):
         return [_randn(latent, d, t), _randn(latent, d, t, 0.5), _randn(latent, d, t), _randn(latent, d, t, 0.5)]
 
@@ -145,6 +149,18 @@ def cases(quick: bool, device: torch.device) -> list[Case]:
             fwd_arrays=4,
             bwd_arrays=5,
             deterministic=True,  # bwd: read dout, p, g; write dp, dg
+        ),
+        Case(
+            "token_entropy",
+            "entropy and log p(token)",
+            logits,
+            entropy_inputs,
+            1,
+            triton=lambda x, t: tk.token_entropy(x, t),
+            eager=lambda x, t: token_entropy_math(x, t),
+            fwd_arrays=1,  # the logits read once; the two outputs are one number per row
+            bwd_arrays=2,  # the logits read again, their gradient written
+            deterministic=True,
         ),
         Case(
             "gaussian_latent",

@@ -6,6 +6,7 @@ Ops (shapes ``[..., D]``, reductions over the last dimension):
 * :func:`noisy_softmax` — ``softmax(x + σ·ε)``
 * :func:`simplex_descent` — ``logits − α·clamp(p ⊙ (g − ⟨p, g⟩), −c, c)``
 * :func:`gaussian_latent` — ``z = μ_q + exp(½·logvar_q)·ε`` and per-row ``KL(q‖p)``
+* :func:`token_entropy` — per row, ``H(softmax(x))`` and ``log softmax(x)[token]``
 
 Dispatch: CUDA tensors → Triton, anything else → the ``*_reference`` function (``triton_kernels.reference``);
 ``ZOO_KERNELS=triton`` / ``ZOO_KERNELS=torch`` (or :func:`use_backend`) force one side. See ``docs/kernels.md``.
@@ -19,7 +20,9 @@ from .reference.gaussian_latent import gaussian_latent_reference
 from .reference.langevin import langevin_step_reference
 from .reference.noisy_softmax import noisy_softmax_reference
 from .reference.simplex_descent import simplex_descent_reference
+from .reference.token_entropy import token_entropy_reference
 from .simplex_descent import simplex_descent
+from .token_entropy import token_entropy
 
 __all__ = [
     "INTERPRETER",
@@ -32,6 +35,8 @@ __all__ = [
     "noisy_softmax_reference",
     "simplex_descent",
     "simplex_descent_reference",
+    "token_entropy",
+    "token_entropy_reference",
     "triton_status",
     "use_backend",
 ]
