@@ -27,12 +27,14 @@ __all__ = [
     "Budget",
     "EnergyDescender",
     "Exploration",
+    "SampledWritings",
     "LatentPosterior",
     "State",
     "SupervisionStep",
     "SupervisionStepper",
     "Thought",
     "TraceDecoder",
+    "TraceSampler",
     "ValueHead",
     "answer_logits",
     "capability_methods",
@@ -128,6 +130,29 @@ class TraceDecoder(Protocol):
         (`vocabulary` ids, each starting with its bos token, right-padded with the pad id 0)."""
 
 
+@dataclass
+class SampledWritings:
+    """G writings of each of B mazes, maze-major (row b·G + g is maze b's writing g), as sequences to score.
+
+    Attributes:
+        ids: [B·G, T] bos, the maze's query, then what was written, right-padded with the pad id 0.
+        written: [B·G, T] True at the positions of written tokens (what a policy gradient scores).
+        answers: [B·G, L] the answer each writing's plan marks (the empty answer where it wrote none).
+    """
+
+    ids: Tensor
+    written: Tensor
+    answers: Tensor
+
+
+class TraceSampler(Protocol):
+    """Draws writings from its current policy (reinforcement learning's rollouts)."""
+
+    def sample_writings(self, inputs: Tensor, samples: int, max_tokens: int, temperature: float) -> SampledWritings:
+        """`samples` writings of up to `max_tokens` tokens for each maze of `inputs` [B, L], all drawn at
+        `temperature` by the trained network, without gradients."""
+
+
 # Capability name (what `Regime.requires` lists and families declare) -> the protocol a family implements.
 CAPABILITIES: dict[str, type] = {
     "supervision_step": SupervisionStepper,
@@ -135,6 +160,7 @@ CAPABILITIES: dict[str, type] = {
     "value_head": ValueHead,
     "energy_descent": EnergyDescender,
     "trace_decoder": TraceDecoder,
+    "trace_sampler": TraceSampler,
 }
 
 

@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Literal
 import torch
 from torch import Tensor
 
-from zoo.contract import Exploration, Thought, keep_givens, pick
+from zoo.contract import Exploration, SampledWritings, Thought, keep_givens, pick
 from zoo.data.traces import BOS, TraceVocabulary
 from zoo.errors import ZooError
 from zoo.evaluation.budget import Budget
@@ -81,7 +81,7 @@ class TraceTransformer(ReasoningFamily):
         training: optimiser, schedule and EMA settings (see `TrainingSettings`).
     """
 
-    capabilities: ClassVar[frozenset[str]] = frozenset({"trace_decoder"})
+    capabilities: ClassVar[frozenset[str]] = frozenset({"trace_decoder", "trace_sampler"})
     default_regime_name: ClassVar[str] = "TraceSFT"
     tiny_settings: ClassVar[dict[str, Any]] = {"width": 16, "depth": 1, "heads": 2, "expansion": 1.0}
     training_defaults: ClassVar[TrainingSettings] = TrainingSettings(lr=1e-3, lr_min_ratio=0.1, ema_decay=0.0)
@@ -125,6 +125,27 @@ class TraceTransformer(ReasoningFamily):
         """Right-padded sequences [B, T] -> next-token logits [B, T, V] of the trained network."""
         return self.model.forward_right_padded(ids)
 
+    # ---- the trace_sampler capability (zoo.contract.TraceSampler) --------------------------------------
+
+    def sample_writings(self, inputs: Tensor, samples: int, max_tokens: int, temperature: float) -> SampledWritings:
+        """`samples` writings of up to `max_tokens` tokens for each maze of `inputs` [B, L], all drawn at
+        `temperature` by the trained network, as sequences to score (see `SampledWritings`)."""
+        writing = self.write(inputs, Budget(max_tokens, samples), temperature=temperature)
+        batch = inputs.shape[0]
+        rows, starts = [], []
+        for maze in range(batch):
+            for sample in range(samples):
+                query = [BOS, *writing.queries[maze]]
+                rows.append(self.vocabulary.encode([*query, *writing.tokens[sample][maze]]))
+                starts.append(len(query))
+        ids = torch.zeros(len(rows), max(map(len, rows)), dtype=torch.long)
+        written = torch.zeros_like(ids, dtype=torch.bool)
+        for at, (row, start) in enumerate(zip(rows, starts)):
+            ids[at, : len(row)] = torch.tensor(row)
+            written[at, start : len(row)] = True
+        answers = writing.answers.transpose(0, 1).reshape(batch * samples, -1)  # maze-major, like the rows
+        return SampledWritings(ids.to(inputs.device), written.to(inputs.device), answers)
+
     # ---- writing --------------------------------------------------------------------------------------
 
     def prompts(self, inputs: Tensor) -> tuple[list[list[str]], Tensor]:
@@ -142,15 +163,17 @@ class TraceTransformer(ReasoningFamily):
         return queries, prompts.to(inputs.device)
 
     @torch.no_grad()
-    def write(self, inputs: Tensor, budget: Budget) -> Writing:
-        """Write up to `budget.steps` tokens `budget.samples` times for each maze of `inputs` [B, L]."""
+    def write(self, inputs: Tensor, budget: Budget, temperature: float | None = None) -> Writing:
+        """Write up to `budget.steps` tokens `budget.samples` times for each maze of `inputs` [B, L]: the first
+        sample greedily and the others at the family's temperature, or with `temperature` every sample drawn at
+        it (the rollouts of reinforcement learning)."""
         queries, prompts = self.prompts(inputs)
-        model, steps, end = self.inference_model, budget.steps, self.vocabulary.ids[END]
-        runs = [model.generate(prompts, steps, eos_id=end)]
-        if budget.samples > 1:
-            repeated = prompts.repeat(budget.samples - 1, 1)
-            hp = self.hparams
-            runs.append(model.generate(repeated, steps, hp.temperature, hp.top_k, eos_id=end))
+        model, steps, end, hp = self.inference_model, budget.steps, self.vocabulary.ids[END], self.hparams
+        drawn = budget.samples - 1 if temperature is None else budget.samples
+        runs = [model.generate(prompts, steps, eos_id=end)] if temperature is None else []
+        if drawn:
+            heat = hp.temperature if temperature is None else temperature
+            runs.append(model.generate(prompts.repeat(drawn, 1), steps, heat, hp.top_k, eos_id=end))
         width = max(run.tokens.shape[1] for run in runs)
         ids = torch.cat([torch.nn.functional.pad(run.tokens, (0, width - run.tokens.shape[1])) for run in runs])
         log_probs = torch.cat(
