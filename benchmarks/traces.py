@@ -22,6 +22,8 @@ from pathlib import Path
 
 from benchmarks.machine import device_slug
 from benchmarks.runs import arm_list, load_study, measure, parameters, save_study, train
+from zoo.checkpoints import load_checkpoint
+from zoo.evaluation.budget import parse_budgets
 from zoo.evaluation.results import describe_machine
 from zoo.tasks.maze import GENERATORS
 
@@ -60,6 +62,18 @@ def run(arm: str, seed: int, root: Path, count: int) -> dict:
     return {"fit_seconds": round(fit_seconds, 1), "parameters": parameters(checkpoint), "test": measured}
 
 
+def refresh_flops(study: dict, root: Path) -> None:
+    """Count each run's inference FLOPs per maze again, from its checkpoint, into every generator's figures
+    (they depend on the model, not on the mazes measured), for when the counter changed after a study."""
+    for arm, entry in study["arms"].items():
+        for seed, measured in entry["runs"].items():
+            model = load_checkpoint(root / f"{arm}-seed{seed}" / "checkpoints" / "last.ckpt").eval()
+            labels = ",".join(next(iter(measured["test"].values()))["flops_per_puzzle"])
+            flops = {budget.label: model.budget_cost(budget)["flops"] for budget in parse_budgets(labels)}
+            for figures in measured["test"].values():
+                figures["flops_per_puzzle"] = dict(flops)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--arms", type=arm_list(ARMS), default=list(ARMS))
@@ -68,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--jobs", type=int, default=2, help="runs at a time (one thread each)")
     parser.add_argument("--root", type=Path, default=Path("runs/traces"))
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--refresh-flops", action="store_true", help="only count the FLOPs of the runs in the file again, from --root"
+    )
     return parser
 
 
@@ -76,6 +93,11 @@ def main(argv: list[str] | None = None) -> None:
     os.environ["OMP_NUM_THREADS"] = "1"  # inherited by every zoo process: runs side by side share the cores
     out = args.out or Path(f"benchmarks/results/traces-{device_slug()}.json")
     study = load_study(out)
+    if args.refresh_flops:
+        refresh_flops(study, args.root)
+        study["flops_counted_again"] = "python -m benchmarks.traces --refresh-flops"
+        save_study(study, out)
+        return
     seeds = [int(seed) for seed in args.seeds.split(",")]
     jobs = [(arm, seed) for seed in seeds for arm in args.arms]  # every arm early: partial results cover all
     started = time.monotonic()

@@ -6,24 +6,41 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 from tests.conftest import zoo_error
 from tests.helpers import build, write_checkpoint
 from zoo import hub, known
 from zoo.cli import main
 from zoo.evaluation.budget import Budget
+from zoo.evaluation.flops import count_flops
+from zoo.nn.decoder import CausalDecoder
 
 
 @pytest.mark.parametrize("name", known.family_names())
 def test_flops_grow_linearly_with_steps_and_samples(name: str) -> None:
     model = build(name)
     one, two, three = (model.budget_cost(Budget(steps))["flops"] for steps in (2, 4, 6))
-    assert 0 < one < two < three and two - one == three - two  # a fixed cost per step
+    if model.writes_traces:  # a decoder's next token attends to every token before it: each costs more
+        assert 0 < one < two < three and two - one < three - two
+    else:
+        assert 0 < one < two < three and two - one == three - two  # a fixed cost per step
     if model.draws_samples:
         assert model.budget_cost(Budget(4, 3))["flops"] == 3 * two  # samples think side by side
     else:
         assert model.budget_cost(Budget(4, 3))["flops"] == two  # N copies of one answer cost nothing more
     assert model.budget_cost(Budget(4))["calls"] > model.budget_cost(Budget(2))["calls"]
+
+
+def test_attention_counts_on_the_cpu_as_on_a_gpu() -> None:
+    """torch counts CUDA's fused attention, not the CPU's; the zoo counts both alike: 4·H·T²·d per layer."""
+    decoder = CausalDecoder(40, width=64, depth=1, heads=4, expansion=2.0)
+    ids = torch.randint(1, 40, (1, 20))
+    with FlopCounterMode(display=False) as counter:
+        decoder.forward_right_padded(ids)
+    products = counter.get_flop_counts()["Global"][torch.ops.aten.mm]
+    assert count_flops(lambda: decoder.forward_right_padded(ids)) - products == 4 * 4 * 20 * 20 * 16
 
 
 def test_zoo_bench_compares_models_on_the_same_puzzles(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
