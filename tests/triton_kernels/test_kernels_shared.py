@@ -17,6 +17,7 @@ from triton_kernels.reference import gaussian_latent as gaussian_latent_ref
 from triton_kernels.reference import langevin as langevin_ref
 from triton_kernels.reference import noisy_softmax as noisy_softmax_ref
 from triton_kernels.reference import simplex_descent as simplex_descent_ref
+from triton_kernels.reference import token_entropy as token_entropy_ref
 
 PACKAGE = Path(tk.__file__).resolve().parent
 SEED = 21
@@ -135,6 +136,8 @@ def test_public_api_and_reference_modules():
         "noisy_softmax_reference",
         "simplex_descent",
         "simplex_descent_reference",
+        "token_entropy",
+        "token_entropy_reference",
         "triton_status",
         "use_backend",
     ]
@@ -142,3 +145,4 @@ def test_public_api_and_reference_modules():
     assert tk.noisy_softmax_reference is noisy_softmax_ref.noisy_softmax_reference
     assert tk.simplex_descent_reference is simplex_descent_ref.simplex_descent_reference
     assert tk.gaussian_latent_reference is gaussian_latent_ref.gaussian_latent_reference
+    assert tk.token_entropy_reference is token_entropy_ref.token_entropy_reference
