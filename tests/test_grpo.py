@@ -3,12 +3,16 @@ raises the reward."""
 
 from __future__ import annotations
 
+import csv
 import math
+from pathlib import Path
 
 import pytest
 import torch
 
 import zoo
+from tests.conftest import REPO
+from tests.test_conformance import RUN, SHORT_WRITING, assert_a_killed_run_resumes_to_the_same_weights
 from zoo.errors import ZooError
 from zoo.regimes import GRPO
 from zoo.regimes.grpo import clipped_loss, entropy_selection, group_advantages
@@ -86,3 +90,19 @@ def test_rl_steps_raise_the_reward_of_the_catalog_decoder() -> None:
         loss.backward()
         optimizer.step()
     assert float(drawn_rewards(hard, 5).mean()) > before + 0.1
+
+
+@pytest.mark.slow
+def test_a_killed_rl_run_resumes_to_the_same_weights(tmp_path: Path) -> None:
+    """The GRPO recipe from the catalog's decoder, killed after step 10 and resumed with `--ckpt_path last`, ends
+    as the whole run does: its rollouts are drawn from the restored random generators."""
+    command = [
+        *("fit", "-c", str(REPO / "recipes" / "trace" / "maze5-grpo.yaml"), *RUN, *SHORT_WRITING),
+        *("--data.batch_size", "4", "--model.init_args.regime.init_args.samples", "4"),
+        *("--model.init_args.regime.init_args.max_tokens", "160"),
+    ]
+    assert_a_killed_run_resumes_to_the_same_weights(command, tmp_path)
+    # The rollouts mattered: some groups were rewarded unevenly, so the weights followed what was drawn.
+    with next((tmp_path / "whole").rglob("metrics.csv")).open() as rows:
+        rewards = [float(row["train/reward"]) for row in csv.DictReader(rows) if row.get("train/reward")]
+    assert rewards and any(0 < reward < 1 for reward in rewards)
