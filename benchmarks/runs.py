@@ -33,12 +33,12 @@ def zoo(*words: str) -> None:
     subprocess.run([sys.executable, "-m", "zoo.cli", *words], check=True, stdout=subprocess.DEVNULL)
 
 
-def train(name: str, recipe: str, overrides: list[str], root: Path) -> tuple[Path, float]:
+def train(name: str, recipe: str, overrides: list[str], root: Path, logged: bool = False) -> tuple[Path, float]:
     """`zoo fit` one arm into root/name, unless a finished run is there already (then it is reused); returns
-    its last checkpoint and the training wall time `zoo fit` recorded in its results.json."""
+    its last checkpoint and the training wall time `zoo fit` recorded in its results.json. `logged` keeps the
+    training curves (Lightning's CSV logger: lightning_logs/version_0/metrics.csv, beside the checkpoints)."""
     run_dir = root / name
-    results = run_dir / "results.json"
-    if not results.exists():
+    if not fitted(run_dir):
         zoo(
             "fit",
             "-c",
@@ -47,15 +47,21 @@ def train(name: str, recipe: str, overrides: list[str], root: Path) -> tuple[Pat
             "--trainer.default_root_dir",
             str(run_dir),
             "--trainer.logger",
-            "false",
+            "true" if logged else "false",
             "--trainer.enable_progress_bar",
             "false",
         )
-    return run_dir / "checkpoints" / "last.ckpt", json.loads(results.read_text())["fit_seconds"]
+    results = max(fitted(run_dir), key=lambda path: path.stat().st_mtime)
+    return results.parent / "checkpoints" / "last.ckpt", json.loads(results.read_text())["fit_seconds"]
 
 
-def measure(checkpoint: Path, budgets: str, count: int, out: Path, *extra: str) -> dict:
-    """`zoo eval` a checkpoint; returns its results.json."""
+def fitted(run_dir: Path) -> list[Path]:
+    """The results.json files `zoo fit` wrote under run_dir: beside their checkpoints (not a later `zoo eval`'s)."""
+    return [path for path in run_dir.rglob("results.json") if (path.parent / "checkpoints").is_dir()]
+
+
+def measure(checkpoint: Path | str, budgets: str, count: int, out: Path, *extra: str) -> dict:
+    """`zoo eval` a checkpoint (or a catalog name); returns its results.json."""
     zoo("eval", str(checkpoint), "--budgets", budgets, "--count", str(count), "--out", str(out), *extra)
     return json.loads((out / "results.json").read_text())
 

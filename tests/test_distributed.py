@@ -213,3 +213,38 @@ def test_ddp_run_resumes_each_process_where_it_stopped(tmp_path: Path) -> None:
         resumed = torch.load(tmp_path / "cut" / "weights" / f"rank{rank}.pt", weights_only=True)
         for name in whole:
             assert torch.equal(whole[name], resumed[name]), f"{name} differs on rank {rank} after resuming"
+
+
+@pytest.mark.slow
+def test_ddp_rl_processes_draw_their_own_rollouts_and_end_with_identical_weights(tmp_path: Path) -> None:
+    """GRPO from the catalog's decoder on two processes: each draws the writings of its own mazes (groups stay
+    within a process), the gradients are averaged, and both end with the same weights and the same KL reference."""
+    grpo = [
+        *("fit", "-c", str(REPO / "recipes" / "trace" / "maze5-grpo.yaml"), *TINY),
+        *("--trainer.strategy", "ddp", "--trainer.devices", "2", "--trainer.max_steps", "4"),
+        *("--trainer.val_check_interval", "4", "--trainer.limit_val_batches", "1", "--trainer.limit_test_batches", "1"),
+        *("--model.init_args.eval_budgets", "[16]", "--model.init_args.val_budgets", "[16]"),
+        *("--data.batch_size", "2", "--model.init_args.regime.init_args.samples", "4"),
+        *("--model.init_args.regime.init_args.max_tokens", "160", "--model.init_args.regime.init_args.kl", "0.05"),
+        *("--trainer.default_root_dir", str(tmp_path), "--trainer.callbacks.every_n_train_steps", "2"),
+        *(
+            "--trainer.callbacks+=tests.callbacks.SaveWeightsPerRank",
+            "--trainer.callbacks.folder",
+            str(tmp_path / "weights"),
+        ),
+    ]
+    completed = subprocess.run(
+        [sys.executable, "-m", "zoo.cli", *grpo],
+        env=environment(MASTER_PORT=free_port()),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert completed.returncode == 0, completed.stderr[-30000:]
+    rank0, rank1 = (torch.load(tmp_path / "weights" / f"rank{r}.pt", weights_only=True) for r in (0, 1))
+    for name in rank0:
+        assert torch.equal(rank0[name], rank1[name]), f"{name} differs between the ranks"
+    per_rank = torch.load(next(tmp_path.rglob("last.ckpt")), weights_only=True)["zoo_resume"]
+    references = [saved["state"]["reference_policy"]["weights"] for saved in per_rank]
+    assert all(torch.equal(references[0][name], references[1][name]) for name in references[0])

@@ -15,7 +15,7 @@ from tests.conftest import REPO
 from tests.test_conformance import RUN, SHORT_WRITING, assert_a_killed_run_resumes_to_the_same_weights
 from zoo.errors import ZooError
 from zoo.regimes import GRPO
-from zoo.regimes.grpo import clipped_loss, entropy_selection, group_advantages
+from zoo.regimes.grpo import Reference, clipped_loss, entropy_selection, group_advantages, kl_to_reference
 from zoo.tasks import Maze
 
 
@@ -57,11 +57,44 @@ def test_top_keeps_the_ceiling_of_a_fifth_of_the_written_tokens_by_entropy() -> 
     assert float(loss) == pytest.approx(-1.0)
 
 
+def test_the_kl_estimate_is_zero_at_the_reference_and_positive_away_from_it() -> None:
+    policy = torch.tensor([[-0.5, -2.0, -0.1]])
+    torch.testing.assert_close(kl_to_reference(policy, policy), torch.zeros(1, 3))
+    away = kl_to_reference(policy, policy + torch.tensor([[0.3, -0.7, 1.0]]))
+    assert (away > 0).all()
+    assert float(away[0, 0]) == pytest.approx(math.exp(0.3) - 0.3 - 1)
+
+
+def test_the_kl_term_holds_the_policy_to_the_weights_rl_started_from() -> None:
+    """With kl > 0 the first step keeps the policy's weights as the reference (zero KL there), later steps keep
+    that reference as the state checkpoints save, and the KL grows as the policy moves away."""
+    model, task = zoo.load("trace-maze5-correct").train(), Maze(5)
+    start = {name: tensor.clone() for name, tensor in model.model.state_dict().items()}
+    mazes = task.encode(task.generate(4, seed=3)[0])
+    regime = GRPO(samples=4, max_tokens=120, kl=0.1)
+    optimizer = torch.optim.SGD(model.model.parameters(), lr=0.5)
+    state, kls = None, []
+    for step in range(3):
+        torch.manual_seed(step)
+        loss, stats, state = regime.training_loss(model, {"inputs": mazes}, state)
+        kls.append(float(stats["kl"]))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert kls[0] == 0.0 and kls[-1] > 0.0
+    assert isinstance(state, Reference) and all(torch.equal(state.weights[name], start[name]) for name in start)
+    restored = regime.restored_state(regime.saved_state(state))
+    assert all(torch.equal(restored.weights[name], start[name]) for name in start)
+    assert regime.saved_state(GRPO().training_loss(model, {"inputs": mazes}, None)[2]) == {}
+
+
 def test_settings_are_checked() -> None:
     with pytest.raises(ZooError, match="tokens must be all, top or bottom"):
         GRPO(tokens="middle")
     with pytest.raises(ZooError, match="samples must be >= 2"):
         GRPO(samples=1)
+    with pytest.raises(ZooError, match="kl is a weight >= 0"):
+        GRPO(kl=-0.1)
 
 
 def test_rl_steps_raise_the_reward_of_the_catalog_decoder() -> None:
@@ -95,11 +128,13 @@ def test_rl_steps_raise_the_reward_of_the_catalog_decoder() -> None:
 @pytest.mark.slow
 def test_a_killed_rl_run_resumes_to_the_same_weights(tmp_path: Path) -> None:
     """The GRPO recipe from the catalog's decoder, killed after step 10 and resumed with `--ckpt_path last`, ends
-    as the whole run does: its rollouts are drawn from the restored random generators."""
+    as the whole run does: its rollouts are drawn from the restored random generators, and its KL term holds to
+    the reference policy of the run's start, not of the resume."""
     command = [
         *("fit", "-c", str(REPO / "recipes" / "trace" / "maze5-grpo.yaml"), *RUN, *SHORT_WRITING),
         *("--data.batch_size", "4", "--model.init_args.regime.init_args.samples", "4"),
         *("--model.init_args.regime.init_args.max_tokens", "160"),
+        *("--model.init_args.regime.init_args.kl", "0.05"),  # its reference policy is restored too
     ]
     assert_a_killed_run_resumes_to_the_same_weights(command, tmp_path)
     # The rollouts mattered: some groups were rewarded unevenly, so the weights followed what was drawn.

@@ -55,6 +55,7 @@ class Showcase:
     public_budgets: tuple[str, ...] = ()
     also: tuple[str, ...] = ()  # further `zoo eval` option lists whose figures go into the notes
     study_run: str | None = None  # the run of a study this model is (its seed-0 run), reused rather than retrained
+    options: str = ""  # the recipe overrides the run trained with (a study's arm)
 
 
 SHOWCASE: dict[str, Showcase] = {
@@ -171,7 +172,7 @@ def build_entry(name: str, show: Showcase, root: Path, reuse: bool = False) -> d
         evaluation["public"] = {"file": show.public_file.name, "solved": {b: n for b, (n, _) in public.items()}}
         counts = ", ".join(f"{n} of {total} at {budget} steps" for budget, (n, total) in public.items())
         notes.append(f"`zoo solve {name} {show.public_file.name} --budget B`: {counts} verified")
-    trained_with = f"zoo fit -c {show.recipe} --seed_everything 0"
+    trained_with = " ".join(filter(None, ["zoo fit -c", show.recipe, show.options, "--seed_everything 0"]))
     return {
         "family": config["family"],
         "regime": regime,
@@ -190,10 +191,12 @@ def build_entry(name: str, show: Showcase, root: Path, reuse: bool = False) -> d
 
 def study_checkpoint(run: str) -> Path:
     """The last checkpoint of a study's run (the study trains it: its docstring says how)."""
-    checkpoint = Path(run) / "checkpoints" / "last.ckpt"
+    found = sorted(Path(run).rglob("checkpoints/last.ckpt"))  # beside a logger's version folder, if it kept one
+    checkpoint = found[-1] if found else Path(run) / "checkpoints" / "last.ckpt"
     if not checkpoint.exists():
         raise SystemExit(
-            f"{checkpoint} is missing: run the study that trains {run} first (python -m benchmarks.traces)"
+            f"{checkpoint} is missing: run the study that trains {run} first (the study's docstring, under "
+            "benchmarks/, names its command)"
         )
     return checkpoint
 

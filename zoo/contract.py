@@ -152,6 +152,13 @@ class TraceSampler(Protocol):
         """`samples` writings of up to `max_tokens` tokens for each maze of `inputs` [B, L], all drawn at
         `temperature` by the trained network, without gradients."""
 
+    def policy_weights(self) -> dict[str, Tensor]:
+        """Detached copies of the trained network's weights now: a frozen reference policy."""
+
+    def reference_logits(self, weights: dict[str, Tensor], ids: Tensor) -> Tensor:
+        """Next-token logits [B, T, V] of right-padded sequences `ids` [B, T] under the network with `weights`
+        (from `policy_weights`), without gradients."""
+
 
 # Capability name (what `Regime.requires` lists and families declare) -> the protocol a family implements.
 CAPABILITIES: dict[str, type] = {

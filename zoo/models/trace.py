@@ -146,6 +146,15 @@ class TraceTransformer(ReasoningFamily):
         answers = writing.answers.transpose(0, 1).reshape(batch * samples, -1)  # maze-major, like the rows
         return SampledWritings(ids.to(inputs.device), written.to(inputs.device), answers)
 
+    def policy_weights(self) -> dict[str, Tensor]:
+        """Detached copies of the trained network's weights now: a frozen reference policy."""
+        return {name: tensor.detach().clone() for name, tensor in self.model.state_dict().items()}
+
+    @torch.no_grad()
+    def reference_logits(self, weights: dict[str, Tensor], ids: Tensor) -> Tensor:
+        """Next-token logits [B, T, V] of right-padded `ids` [B, T] under the network with `weights`."""
+        return torch.func.functional_call(self.model, weights, (ids,))
+
     # ---- writing --------------------------------------------------------------------------------------
 
     def prompts(self, inputs: Tensor) -> tuple[list[list[str]], Tensor]:

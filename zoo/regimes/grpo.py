@@ -5,7 +5,9 @@ Each training step draws `samples` writings of every maze of the batch from the 
 `sample_writings`), rewards each by `Task.verify` of the plan it marks (1 valid, else 0; optionally a bonus for a
 shortest path and a penalty per token written), normalises the rewards within each maze's group (the
 advantage), and takes one policy-gradient step on the clipped ratio (`clip_low` / `clip_high`), averaged over
-the selected written tokens of the micro-batch (token-mean). No KL term. `tokens = top` keeps only the
+the selected written tokens of the micro-batch (token-mean). No KL term by default; `kl` > 0 adds that weight
+times the KL (k3 estimator) from the policy to a frozen reference: the network's weights when RL began, kept in
+checkpoints so that a resumed run holds to the same reference. `tokens = top` keeps only the
 ⌈fraction·N⌉ written tokens of highest entropy under the current policy, ranked across the micro-batch; `bottom`
 keeps the rest; `all` keeps every one. Rollouts and groups stay within a process: under DDP each rank draws
 its own batch's writings.
@@ -49,6 +51,20 @@ def entropy_selection(entropy: Tensor, written: Tensor, tokens: str, fraction: f
     return top if tokens == "top" else written & ~top
 
 
+@dataclass
+class Reference:
+    """The frozen reference policy of the KL term: the network's weights when this RL run began."""
+
+    weights: dict[str, Tensor]
+
+
+def kl_to_reference(log_probs: Tensor, reference_log_probs: Tensor) -> Tensor:
+    """[N, T] per-token KL from the policy to the reference, estimated from the drawn tokens' log-probabilities
+    [N, T] (Schulman's k3: exp(d) − d − 1 with d = reference − policy; unbiased, never negative)."""
+    delta = reference_log_probs - log_probs
+    return delta.exp() - delta - 1
+
+
 def clipped_loss(
     log_probs: Tensor, old_log_probs: Tensor, advantages: Tensor, selected: Tensor, low: float, high: float
 ) -> Tensor:
@@ -74,6 +90,7 @@ class GRPO(Regime):
         fraction: the share of written tokens "top" keeps (0.2).
         optimal_bonus: added to the reward of a valid plan that is also a shortest one.
         length_penalty: subtracted from the reward per token written, as a share of `max_tokens`.
+        kl: weight of the KL to the frozen reference policy, token-mean over the selected tokens (0: none).
     """
 
     samples: int = 8
@@ -85,8 +102,11 @@ class GRPO(Regime):
     fraction: float = 0.2
     optimal_bonus: float = 0.0
     length_penalty: float = 0.0
+    kl: float = 0.0
 
     requires: ClassVar[tuple[str, ...]] = ("trace_decoder", "trace_sampler")
+    state_type: ClassVar[type] = Reference
+    state_name: ClassVar[str] = "reference_policy"
 
     def __post_init__(self) -> None:
         if self.tokens not in ("all", "top", "bottom"):
@@ -97,6 +117,8 @@ class GRPO(Regime):
             raise ZooError(f"samples must be >= 2: advantages compare a group's writings, got {self.samples}")
         if self.max_tokens < 1 or self.temperature <= 0:
             raise ZooError("max_tokens must be >= 1 and temperature > 0", key="regime")
+        if self.kl < 0:
+            raise ZooError(f"kl is a weight >= 0, got {self.kl}", key="regime.kl")
 
     def rewards(self, family: Any, inputs: Tensor, answers: Tensor, written: Tensor) -> Tensor:
         """[B·G] the reward of each writing: its plan verified (1 or 0), plus the bonus for a shortest one, less
@@ -111,6 +133,8 @@ class GRPO(Regime):
 
     def training_loss(self, family: Any, batch: dict[str, Tensor], state: Any) -> tuple[Tensor, dict[str, Tensor], Any]:
         inputs = batch["inputs"]
+        if self.kl and state is None:
+            state = Reference(family.policy_weights())  # the first step: the policy RL starts from
         drawn = family.sample_writings(inputs, self.samples, self.max_tokens, self.temperature)
         reward = self.rewards(family, inputs, drawn.answers, drawn.written)
         advantages = group_advantages(reward.view(-1, self.samples)).flatten()
@@ -120,9 +144,15 @@ class GRPO(Regime):
         selected = entropy_selection(entropy, written, self.tokens, self.fraction)
         # One update per rollout: the policy that drew the writings is the current one, so the ratio starts at 1.
         loss = clipped_loss(log_probs, log_probs.detach(), advantages, selected, self.clip_low, self.clip_high)
-        stats = {
+        stats = {}
+        if self.kl:
+            reference = family.reference_logits(state.weights, drawn.ids[:, :-1]).float().log_softmax(-1)
+            divergence = kl_to_reference(log_probs, reference.gather(-1, targets[..., None]).squeeze(-1))
+            stats["kl"] = (divergence * selected).sum() / selected.sum().clamp(min=1)
+            loss = loss + self.kl * stats["kl"]
+        stats |= {
             "reward": reward.mean(),
             "selected_tokens": selected.sum().float(),
             "entropy": (entropy.detach() * written).sum() / written.sum().clamp(min=1),
         }
-        return loss, stats, None
+        return loss, stats, state if self.kl else None
