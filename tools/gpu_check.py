@@ -29,11 +29,23 @@ RECIPES = {
     "recipes/ebt/sudoku9-energy-descent-gpu.yaml": {"simplex_descent", "noisy_softmax"},
     "recipes/gram/nqueens10-variational-gpu.yaml": {"gaussian_latent"},
     "recipes/trm/sudoku9-deep-supervision.yaml": set(),
+    "recipes/trace/maze30-correct-gpu.yaml": set(),
+    "recipes/trace/maze30-grpo-gpu.yaml": {"token_entropy"},
+}
+# Writing 4,608 tokens per maze at every test budget would take the check's whole time: the trace recipes
+# write 512, and RL starts from the untrained decoder (its init_from is a run of the SFT recipe).
+SHORTER_WRITING = ["--model.init_args.eval_budgets", "[512]", "--model.init_args.val_budgets", "[512]"]
+EXTRA = {
+    "recipes/trace/maze30-correct-gpu.yaml": SHORTER_WRITING,
+    "recipes/trace/maze30-grpo-gpu.yaml": [
+        *SHORTER_WRITING,
+        *("--init_from", "null", "--model.init_args.regime.init_args.max_tokens", "512"),
+    ],
 }
 # the package exports each op's function under its module's name, so the modules come from importlib
 KERNEL_MODULES = {
     name: importlib.import_module(f"triton_kernels.{name}")
-    for name in ("gaussian_latent", "langevin", "noisy_softmax", "simplex_descent")
+    for name in ("gaussian_latent", "langevin", "noisy_softmax", "simplex_descent", "token_entropy")
 }
 
 
@@ -101,7 +113,7 @@ def main(argv: list[str] | None = None) -> dict:
         root = args.out / "runs" / Path(recipe).stem
         counts.clear()
         torch.cuda.reset_peak_memory_stats()
-        words = short_run(recipe, root, args.max_steps, args.max_seconds, args.train_count)
+        words = [*short_run(recipe, root, args.max_steps, args.max_seconds, args.train_count), *EXTRA.get(recipe, [])]
         entry: dict = {"command": "zoo " + " ".join(words)}
         start = time.perf_counter()
         try:
