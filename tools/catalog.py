@@ -56,6 +56,7 @@ class Showcase:
     also: tuple[str, ...] = ()  # further `zoo eval` option lists whose figures go into the notes
     study_run: str | None = None  # the run of a study this model is (its seed-0 run), reused rather than retrained
     options: str = ""  # the recipe overrides the run trained with (a study's arm)
+    seed: int = 0  # the training seed of the run
 
 
 SHOWCASE: dict[str, Showcase] = {
@@ -95,6 +96,16 @@ SHOWCASE: dict[str, Showcase] = {
         "trained on the searches of other mazes before each maze's own plan: it writes searches that are not "
         "its maze's, then a plan (docs/results/traces.md)",
         study_run="runs/traces/swapped-seed0",
+    ),
+    "trace-maze5-grpo": Showcase(
+        "recipes/trace/maze5-grpo.yaml",
+        "64,128,256,256x8",
+        256,
+        "trace-maze5-correct after GRPO on the 20% of written tokens with the highest entropy, rewarded by the "
+        "maze's verifier; of the three arms' seed-0 runs it planned validly most often among sampled writings on "
+        "validation mazes. docs/results/forking.md compares the arms and the SFT model over three seeds",
+        study_run="runs/forking/top-seed0",
+        options="--model.init_args.regime.init_args.tokens top",
     ),
     "trm-maze5": Showcase(
         "recipes/trm/maze5-deep-supervision.yaml",
@@ -172,7 +183,7 @@ def build_entry(name: str, show: Showcase, root: Path, reuse: bool = False) -> d
         evaluation["public"] = {"file": show.public_file.name, "solved": {b: n for b, (n, _) in public.items()}}
         counts = ", ".join(f"{n} of {total} at {budget} steps" for budget, (n, total) in public.items())
         notes.append(f"`zoo solve {name} {show.public_file.name} --budget B`: {counts} verified")
-    trained_with = " ".join(filter(None, ["zoo fit -c", show.recipe, show.options, "--seed_everything 0"]))
+    trained_with = " ".join(filter(None, ["zoo fit -c", show.recipe, show.options, f"--seed_everything {show.seed}"]))
     return {
         "family": config["family"],
         "regime": regime,
