@@ -17,7 +17,7 @@ from tools.figure_tables import RESULTS, markdown_table, shown, verdict
 FILE = "forking-cpu.json"
 ARM_ORDER = ("all", "top", "bottom")
 ARM_NAMES = {"all": "all tokens", "top": "top 20% by entropy", "bottom": "bottom 80% by entropy"}
-CURVE_POINTS = (10, 50, 100, 200, 300)  # training steps the reward table shows
+WINDOW = 15  # the reward table's columns: the mean over windows of this many steps
 LAST_POINTS = 5  # the final reward: the mean of the last logged points (each a mean over one step's rollouts)
 PLOTS = Path("docs/results")
 
@@ -115,22 +115,32 @@ def comparisons(data: dict[str, Any]) -> str:
 
 
 def rewards(data: dict[str, Any]) -> str:
-    """The mean reward of the training rollouts at a few steps, per arm (spread over seeds)."""
+    """The mean reward of the training rollouts over windows of steps, per arm (spread over seeds)."""
+    named = arms(data)
+    steps = next(iter(named[0][1]["runs"].values()))["curve"]["step"]
+    windows = [(start, min(start + WINDOW - 1, steps[-1])) for start in range(steps[0], steps[-1] + 1, WINDOW)]
     rows = []
-    for name, arm in arms(data):
+    for name, arm in named:
         cells = []
-        for step in CURVE_POINTS:
-            values = [run["curve"]["reward"][run["curve"]["step"].index(step)] for run in arm["runs"].values()
-                      if step in run["curve"]["step"]]  # fmt: skip
-            cells.append(shown(spread(values)) if values else "")
+        for first, last in windows:
+            means = []
+            for run in arm["runs"].values():
+                curve = run["curve"]
+                picked = [r for s, r in zip(curve["step"], curve["reward"]) if first <= s <= last]
+                means.append(statistics.fmean(picked))
+            cells.append(shown(spread(means)))
         rows.append([ARM_NAMES[name], *cells])
-    return markdown_table(["arm", *(f"step {step}" for step in CURVE_POINTS)], rows)
+    return markdown_table(["arm", *(f"steps {first}–{last}" for first, last in windows)], rows)
+
+
+def seconds(stat: dict[str, Any]) -> str:
+    return f"{stat['mean']:.0f} ({stat['min']:.0f}–{stat['max']:.0f})"
 
 
 def runs(data: dict[str, Any]) -> str:
     """How the study ran."""
     rows = [
-        [ARM_NAMES[name], f"`{' '.join(arm['overrides'])}`", shown(arm_figure(arm, lambda run: run["fit_seconds"]))]
+        [ARM_NAMES[name], f"`{' '.join(arm['overrides'])}`", seconds(arm_figure(arm, lambda run: run["fit_seconds"]))]
         for name, arm in arms(data)
     ]
     table = markdown_table(["arm", "override of the recipe", "`zoo fit` seconds"], rows)
