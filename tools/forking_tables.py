@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
 from collections.abc import Callable
@@ -206,5 +207,16 @@ RENDERERS: dict[str, tuple[str, Callable[[dict[str, Any]], str]]] = {
 }
 
 
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=PLOTS, help="folder for the two plots")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    draw(json.loads((RESULTS / FILE).read_text()), args.out)
+
+
 if __name__ == "__main__":
-    draw(json.loads((RESULTS / FILE).read_text()), PLOTS)
+    main()
