@@ -19,6 +19,7 @@ machine and the command.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import platform
@@ -33,7 +34,7 @@ import torch
 
 import triton_kernels as tk
 from benchmarks.machine import default_device, device_name, device_slug
-from triton_kernels import _dispatch
+from triton_kernels import _dispatch, _launch
 from triton_kernels.reference.gaussian_latent import gaussian_latent_math
 from triton_kernels.reference.langevin import langevin_step_math
 from triton_kernels.reference.noisy_softmax import noisy_softmax_math
@@ -263,6 +264,17 @@ def machine_info(device: torch.device) -> dict:
     return info
 
 
+def tuned_configs() -> dict[str, list[dict]]:
+    """The configurations the autotuner chose in this run, per kernel (empty off the GPU)."""
+    chosen = {}
+    for module_name in ("langevin", "noisy_softmax", "simplex_descent", "gaussian_latent", "token_entropy"):
+        module = importlib.import_module(f"triton_kernels.{module_name}")
+        for name, kernel in vars(module).items():
+            if isinstance(kernel, _launch.Kernel) and kernel.tuned():
+                chosen[f"{module_name}.{name}"] = kernel.tuned()
+    return chosen
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small sizes and short timings (smoke test)")
@@ -372,6 +384,7 @@ def main(argv: list[str] | None = None) -> dict:
         "bytes_note": "ideal bytes: every [*, D] input read once and output written once; per-row scalars ignored",
         "baselines_note": "eager/compile run the op's math in PyTorch with torch.randn_like noise",
         "results": rows,
+        "autotuned": tuned_configs(),
     }
     out = Path(args.out) if args.out else RESULTS / f"{device_slug(device)}{'-quick' if args.quick else ''}.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,5 @@
-"""What the launchers of the Triton kernels share: allocation, tiling plans, per-row step sizes, the kernel
-wrapper with its autotune configurations, and persistent grids."""
+"""What the launchers of the Triton kernels share: allocation, tiling plans, per-row step sizes, and the kernel
+wrapper with its autotune configurations (rows split across programs: ``_split``)."""
 
 from __future__ import annotations
 
@@ -54,9 +54,9 @@ def next_pow2(n: int) -> int:
     return 1 << max(0, int(n) - 1).bit_length()
 
 
-#: Rows whose padded width fits ``*_TILE_MAX`` elements are held in registers whole (one pass over
-#: memory); wider rows are walked in chunks (``*_LOOP_BLOCK`` in the interpreter; autotuned on GPU).
-#: ``*_TILE_ELEMS`` is the size of one program's tile. Separate values for compiled GPU kernels (sized so
+#: Rows whose padded width fits ``*_TILE_MAX`` elements are held in registers whole, ``*_TILE_ELEMS`` to a
+#: program's tile. Wider rows: the row ops split them across programs (``_split``); ``langevin_step``'s
+#: backward walks them in chunks of ``*_LOOP_BLOCK``. Separate values for compiled GPU kernels (sized so
 #: that sm_90 builds stay below ~128 registers per thread at 16 warps without spilling) and for the
 #: interpreter, where larger blocks simply mean fewer (slow) Python-level program instances.
 GPU_TILE_MAX = 8192
@@ -130,7 +130,8 @@ def jit_helper(fn: Callable) -> Callable:
 class Kernel:
     """A Triton kernel built on first launch in this process's mode.
 
-    Compiled mode: :func:`jit_for_mode` (+ ``triton.autotune`` over ``configs()`` keyed on ``key``).
+    Compiled mode: :func:`jit_for_mode` (+ ``triton.autotune`` over ``configs()`` keyed on ``key``; the
+    arguments named in ``reset_to_zero`` are zeroed before each timed run).
     Interpreter mode: the interpreted function with the fixed meta-parameters of ``interp``, since the
     autotuner's timing needs a GPU. ``fn`` may call ``triton.language`` and device functions made by
     :func:`jit_helper` (``_jit_helpers``).
@@ -144,6 +145,7 @@ class Kernel:
         key: Sequence[str] = (),
         interp: dict | None = None,
         prune: Callable | None = None,
+        reset_to_zero: Sequence[str] = (),
         do_not_specialize: Sequence[str] = (),
     ) -> None:
         self.fn = fn
@@ -151,6 +153,7 @@ class Kernel:
         self.key = list(key)
         self.interp = dict(interp or {})
         self.prune = prune
+        self.reset_to_zero = list(reset_to_zero)
         self.do_not_specialize = list(do_not_specialize)
         self._built = None
 
@@ -160,8 +163,18 @@ class Kernel:
             return built
         if self.configs is not None:
             prune = {"early_config_prune": self.prune} if self.prune is not None else None
-            built = _dispatch.triton.autotune(configs=self.configs(), key=self.key, prune_configs_by=prune)(built)
+            built = _dispatch.triton.autotune(
+                configs=self.configs(), key=self.key, prune_configs_by=prune, reset_to_zero=self.reset_to_zero or None
+            )(built)
         return built
+
+    def tuned(self) -> list[dict]:
+        """What the autotuner chose in this process: one ``{"key", "meta", "num_warps"}`` per key tuned."""
+        cache = getattr(self._built, "cache", None) or {}
+        return [
+            {"key": [str(k) for k in key], "meta": dict(config.kwargs), "num_warps": config.num_warps}
+            for key, config in cache.items()
+        ]
 
     def __getitem__(self, grid):
         """``kernel[grid](*args, interp_meta=None, **kwargs)``; in interpreter mode the meta-parameters
@@ -176,54 +189,6 @@ class Kernel:
             return built[grid](*args, **kwargs)
 
         return launch
-
-
-def persistent_grid(n_blocks: int, device: torch.device) -> Callable[[dict], tuple]:
-    """Grid for kernels that loop over row blocks: ``PER_SM`` programs per SM (0: one per block).
-
-    Few resident programs keep a wide row's second pass in L2 (the first pass just read it).
-    """
-    sms = sm_count(device)
-
-    def grid(meta: dict) -> tuple:
-        per_sm = meta.get("PER_SM", 0)
-        return (n_blocks if per_sm == 0 else max(1, min(n_blocks, sms * per_sm)),)
-
-    return grid
-
-
-_SM_COUNT: dict = {}
-
-
-def sm_count(device: torch.device) -> int:
-    if device.type != "cuda":
-        return 1
-    index = device.index if device.index is not None else torch.cuda.current_device()
-    if index not in _SM_COUNT:
-        _SM_COUNT[index] = torch.cuda.get_device_properties(index).multi_processor_count
-    return _SM_COUNT[index]
-
-
-def loop_configs(*, stash: bool = False) -> Callable[[], list]:
-    """Autotune configs for rows wider than a tile: chunk width × warps × persistence (× stash)."""
-
-    def make() -> list:
-        out = []
-        for block, warps in ((4096, 8), (8192, 16), (8192, 32)):
-            for per_sm in (0, 1):
-                for st in (False, True) if stash else (False,):
-                    meta = {"BLOCK_D": block, "PER_SM": per_sm}
-                    if stash:
-                        meta["STASH"] = st
-                    out.append(_dispatch.triton.Config(meta, num_warps=warps))
-        return out
-
-    return make
-
-
-def interp_loop_meta() -> dict:
-    """Meta-parameters of a chunked-row kernel under the interpreter (tests shrink the chunk)."""
-    return {"BLOCK_D": INTERP_LOOP_BLOCK, "PER_SM": 0}
 
 
 def warps_configs(*warps: int) -> Callable[[], list]:

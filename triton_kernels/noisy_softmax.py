@@ -1,17 +1,16 @@
 """Fused noisy softmax: ``softmax(x + σ·ε)`` over the last dimension, any width (50,277-token rows too).
 
-Rows whose padded width fits a register tile are read once and written once. Wider rows take two passes
-over chunks: an online max/sum pass, then a normalising pass that walks the chunks in reverse so the most
-recently read ones are still in L2 (the autotuner may also pick a persistent grid, which keeps few rows in
-flight). The second pass either regenerates ε from the seed, or, for float32 outputs when the autotuner
-picks ``STASH``, reads back the noisy logits that the first pass parked in the output buffer.
+Rows whose padded width fits a register tile are read once and written once by one program. Wider rows are
+split across programs (``_split``), one segment each: a program publishes its segment's max and rescaled
+sum, meets the other programs of its row, and normalises its segment from registers, so these rows too are
+read once, drawn once and written once.
 
 ε is the Philox stream every op shares (``_jit_helpers``). The reference uses ``torch.randn`` from a
 generator seeded with ``seed`` instead.
 
-Backward is the softmax VJP ``p ⊙ (dp − ⟨p, dp⟩)`` from the saved output ``p``: it needs no noise, and
-saving ``p`` (which a caller of a softmax usually keeps alive anyway) avoids re-reading ``x`` and
-regenerating ε in an extra pass.
+Backward is the softmax VJP ``p ⊙ (dp − ⟨p, dp⟩)`` from the saved output ``p`` (split the same way for
+wide rows): it needs no noise, and saving ``p`` (which a caller of a softmax usually keeps alive anyway)
+avoids re-reading ``x`` and regenerating ε in an extra pass.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch.autograd.function import once_differentiable
 
-from . import _checks, _dispatch, _launch
+from . import _checks, _dispatch, _launch, _split
 from ._dispatch import tl
 from ._jit_helpers import normal_row, normal_tile
 from .reference import noisy_softmax as reference
@@ -55,7 +54,9 @@ def _softmax_fwd_tile_kernel(
     tl.store(p_ptr + offs, p.to(p_ptr.dtype.element_ty), mask=m)
 
 
-def _softmax_fwd_loop_kernel(
+def _softmax_fwd_split_kernel(
+    part_ptr,
+    sync_ptr,
     x_ptr,
     p_ptr,
     N,
@@ -64,48 +65,34 @@ def _softmax_fwd_loop_kernel(
     seed,
     sigma,
     HAS_NOISE: tl.constexpr,
-    STASH: tl.constexpr,
-    PER_SM: tl.constexpr,
+    SEG_CAP: tl.constexpr,
+    STAGE: tl.constexpr,
     BLOCK_D: tl.constexpr,
 ):
-    # Rows wider than a tile, one row at a time (a persistent grid when PER_SM > 0).
-    # Pass 1: running max and rescaled sum of exp over chunks; with STASH (float32 output only) the noisy
-    # logits are parked in the output so that pass 2 neither reads x nor draws the noise again.
-    # Pass 2 walks the chunks last-first, while the most recently touched ones are still in L2.
-    n_chunks = tl.cdiv(D, BLOCK_D)
-    for row in range(tl.program_id(0).to(tl.int64), N, tl.num_programs(0)):
-        base = row * D
-        mx = tl.max(tl.full([BLOCK_D], float("-inf"), tl.float32), axis=0)
-        s = tl.sum(tl.zeros([BLOCK_D], tl.float32), axis=0)
-        for c0 in range(0, D, BLOCK_D):
-            cols = c0 + tl.arange(0, BLOCK_D)
-            m = cols < D
-            z = tl.load(x_ptr + base + cols, mask=m, other=0.0).to(tl.float32)
-            if HAS_NOISE:
-                z = z + sigma * normal_row(seed, row, c0, G, BLOCK_D)
-            z = tl.where(m, z, float("-inf"))
-            if STASH:
-                tl.store(p_ptr + base + cols, z, mask=m)
-            new_mx = tl.maximum(mx, tl.max(z, axis=0))
-            # a row that is all −inf so far keeps s = 0 (shift by 0 rather than −inf − (−inf) = NaN)
-            shift = tl.where(new_mx == float("-inf"), 0.0, new_mx)
-            s = s * tl.exp(mx - shift) + tl.sum(tl.exp(z - shift), axis=0)
-            mx = new_mx
-        inv = 1.0 / s
-        if STASH:
-            tl.debug_barrier()  # the parked logits are read back by whichever thread owns them now
-        for i in range(0, n_chunks):
-            c0 = (n_chunks - 1 - i) * BLOCK_D
-            cols = c0 + tl.arange(0, BLOCK_D)
-            m = cols < D
-            if STASH:
-                z = tl.load(p_ptr + base + cols, mask=m, other=float("-inf"))
-            else:
-                z = tl.load(x_ptr + base + cols, mask=m, other=float("-inf")).to(tl.float32)
-                if HAS_NOISE:
-                    z = z + sigma * normal_row(seed, row, c0, G, BLOCK_D)
-            p = tl.exp(z - mx) * inv
-            tl.store(p_ptr + base + cols, p.to(p_ptr.dtype.element_ty), mask=m)
+    # One segment of a row wider than a tile, held in registers from load to store (``_split``): the
+    # segment's max and rescaled sum are published, the row's programs meet, and each normalises its own
+    # segment by the row's max and total.
+    row, c0 = _split.claim_segment(sync_ptr, N, D, BLOCK_D)
+    cols = c0 + tl.arange(0, BLOCK_D)
+    m = cols < D
+    z = tl.load(x_ptr + row * D + cols, mask=m, other=0.0).to(tl.float32)
+    if HAS_NOISE:
+        z = z + sigma * normal_row(seed, row, c0, G, BLOCK_D)
+    z = tl.where(m, z, float("-inf"))
+    if STAGE != 2:
+        mx = tl.max(z, axis=0)
+        shift = tl.where(mx == float("-inf"), 0.0, mx)  # a segment all −inf: sum 0, not NaN
+        _split.publish(part_ptr, row, c0, 0, mx, SEG_CAP, 2, BLOCK_D)
+        _split.publish(part_ptr, row, c0, 1, tl.sum(tl.exp(z - shift), axis=0), SEG_CAP, 2, BLOCK_D)
+    if STAGE == 0:
+        _split.meet_row(sync_ptr, row, D, BLOCK_D)
+    if STAGE != 1:
+        maxes = _split.partials(part_ptr, row, 0, D, float("-inf"), SEG_CAP, 2, BLOCK_D)
+        sums = _split.partials(part_ptr, row, 1, D, 0.0, SEG_CAP, 2, BLOCK_D)
+        row_max = tl.max(maxes, axis=0)
+        total = tl.sum(tl.where(sums > 0, sums * tl.exp(maxes - row_max), 0.0), axis=0)
+        p = tl.exp(z - row_max) / total
+        tl.store(p_ptr + row * D + cols, p.to(p_ptr.dtype.element_ty), mask=m)
 
 
 def _softmax_bwd_tile_kernel(
@@ -128,39 +115,32 @@ def _softmax_bwd_tile_kernel(
     tl.store(dx_ptr + offs, (p * (dp - dot[:, None])).to(dx_ptr.dtype.element_ty), mask=m)
 
 
-def _softmax_bwd_loop_kernel(
+def _softmax_bwd_split_kernel(
+    part_ptr,
+    sync_ptr,
     p_ptr,
     dp_ptr,
     dx_ptr,
     N,
     D,
-    PER_SM: tl.constexpr,
+    SEG_CAP: tl.constexpr,
+    STAGE: tl.constexpr,
     BLOCK_D: tl.constexpr,
 ):
-    n_chunks = tl.cdiv(D, BLOCK_D)
-    for row in range(tl.program_id(0).to(tl.int64), N, tl.num_programs(0)):
-        base = row * D
-        acc = tl.zeros([BLOCK_D], tl.float32)
-        for c0 in range(0, D, BLOCK_D):
-            cols = c0 + tl.arange(0, BLOCK_D)
-            m = cols < D
-            p = tl.load(p_ptr + base + cols, mask=m, other=0.0).to(tl.float32)
-            dp = tl.load(dp_ptr + base + cols, mask=m, other=0.0).to(tl.float32)
-            acc += p * dp
-        dot = tl.sum(acc, axis=0)
-        for i in range(0, n_chunks):
-            c0 = (n_chunks - 1 - i) * BLOCK_D
-            cols = c0 + tl.arange(0, BLOCK_D)
-            m = cols < D
-            p = tl.load(p_ptr + base + cols, mask=m, other=0.0).to(tl.float32)
-            dp = tl.load(dp_ptr + base + cols, mask=m, other=0.0).to(tl.float32)
-            tl.store(dx_ptr + base + cols, (p * (dp - dot)).to(dx_ptr.dtype.element_ty), mask=m)
-
-
-def _stash_only_for_float32(configs, named_args, **kwargs):
-    if named_args["p_ptr"].dtype == torch.float32:
-        return configs
-    return [c for c in configs if not c.kwargs.get("STASH", False)]
+    # dx = p ⊙ (dp − ⟨p, dp⟩) on one segment of a wide row: the segment's share of ⟨p, dp⟩ is published,
+    # the row's programs meet, and each finishes its segment from registers.
+    row, c0 = _split.claim_segment(sync_ptr, N, D, BLOCK_D)
+    cols = c0 + tl.arange(0, BLOCK_D)
+    m = cols < D
+    p = tl.load(p_ptr + row * D + cols, mask=m, other=0.0).to(tl.float32)
+    dp = tl.load(dp_ptr + row * D + cols, mask=m, other=0.0).to(tl.float32)
+    if STAGE != 2:
+        _split.publish(part_ptr, row, c0, 0, tl.sum(p * dp, axis=0), SEG_CAP, 1, BLOCK_D)
+    if STAGE == 0:
+        _split.meet_row(sync_ptr, row, D, BLOCK_D)
+    if STAGE != 1:
+        dot = tl.sum(_split.partials(part_ptr, row, 0, D, 0.0, SEG_CAP, 1, BLOCK_D), axis=0)
+        tl.store(dx_ptr + row * D + cols, (p * (dp - dot)).to(dx_ptr.dtype.element_ty), mask=m)
 
 
 _fwd_tile = _launch.Kernel(
@@ -169,18 +149,11 @@ _fwd_tile = _launch.Kernel(
     key=["D", "HAS_NOISE", "ROWS", "BLOCK_D"],
     do_not_specialize=["seed"],
 )
-_fwd_loop = _launch.Kernel(
-    _softmax_fwd_loop_kernel,
-    configs=_launch.loop_configs(stash=True),
-    key=["D", "HAS_NOISE"],
-    prune=_stash_only_for_float32,
-    interp={"STASH": False},
-    do_not_specialize=["seed"],
-)
+_fwd_split = _split.kernel(_softmax_fwd_split_kernel, key=["D", "HAS_NOISE"], do_not_specialize=["seed"])
 _bwd_tile = _launch.Kernel(
     _softmax_bwd_tile_kernel, configs=_launch.warps_configs(4, 8, 16), key=["D", "ROWS", "BLOCK_D"]
 )
-_bwd_loop = _launch.Kernel(_softmax_bwd_loop_kernel, configs=_launch.loop_configs(), key=["D"])
+_bwd_split = _split.kernel(_softmax_bwd_split_kernel, key=["D"])
 
 
 def _launch_fwd(x: torch.Tensor, sigma: float, seed: int) -> torch.Tensor:
@@ -194,8 +167,7 @@ def _launch_fwd(x: torch.Tensor, sigma: float, seed: int) -> torch.Tensor:
     if plan.single:
         _fwd_tile[(plan.grid,)](x, p, N, D, G, seed, sigma, HAS_NOISE=sigma > 0, ROWS=plan.rows, BLOCK_D=plan.block_d)
     else:
-        grid = _launch.persistent_grid(N, x.device)
-        _fwd_loop[grid](x, p, N, D, G, seed, sigma, HAS_NOISE=sigma > 0, interp_meta=_launch.interp_loop_meta())
+        _split.launch(_fwd_split, N, D, 2, (x, p, N, D, G, seed, sigma), dict(HAS_NOISE=sigma > 0), waits=True)
     return p
 
 
@@ -209,8 +181,7 @@ def _launch_bwd(p: torch.Tensor, dp: torch.Tensor) -> torch.Tensor:
     if plan.single:
         _bwd_tile[(plan.grid,)](p, dp, dx, N, D, ROWS=plan.rows, BLOCK_D=plan.block_d)
     else:
-        grid = _launch.persistent_grid(N, p.device)
-        _bwd_loop[grid](p, dp, dx, N, D, interp_meta=_launch.interp_loop_meta())
+        _split.launch(_bwd_split, N, D, 1, (p, dp, dx, N, D), {}, waits=True)
     return dx
 
 

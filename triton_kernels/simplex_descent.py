@@ -2,9 +2,9 @@
 
 ``p ⊙ (g − ⟨p, g⟩)`` is the softmax VJP: with ``p = softmax(logits)`` and ``g = ∂E/∂p`` it is ∂E/∂logits.
 Fusing it with the (clamped) descent update lets a family take ∂E/∂p and step the logits without
-differentiating through a softmax, in one kernel (two passes over ``p`` and ``g`` for rows wider than a
-register tile, the second walking the chunks last-first while they are still in L2). ``probs`` is taken as
-given; it is not recomputed from ``logits``.
+differentiating through a softmax, in one kernel that reads each input once: rows wider than a register
+tile are split across programs that meet to sum ``⟨p, g⟩`` (``_split``). ``probs`` is taken as given; it is
+not recomputed from ``logits``.
 
 With σ > 0 the step is a Langevin step on the logits: ε is the noise :func:`noisy_softmax` draws for the
 same ``seed`` (the stream every op shares, ``_jit_helpers``), so ``p = noisy_softmax(y, σ, seed)`` followed
@@ -25,7 +25,7 @@ from __future__ import annotations
 import torch
 from torch.autograd.function import once_differentiable
 
-from . import _checks, _dispatch, _launch
+from . import _checks, _dispatch, _launch, _split
 from ._dispatch import tl
 from ._jit_helpers import normal_row, normal_tile, step_sizes
 from .reference import simplex_descent as reference
@@ -74,7 +74,9 @@ def _simplex_fwd_tile_kernel(
     tl.store(s_ptr + rows, s, mask=row_ok)
 
 
-def _simplex_fwd_loop_kernel(
+def _simplex_fwd_split_kernel(
+    part_ptr,
+    sync_ptr,
     l_ptr,
     p_ptr,
     g_ptr,
@@ -91,37 +93,34 @@ def _simplex_fwd_loop_kernel(
     ALPHA_MODE: tl.constexpr,
     HAS_CLIP: tl.constexpr,
     HAS_NOISE: tl.constexpr,
-    PER_SM: tl.constexpr,
+    SEG_CAP: tl.constexpr,
+    STAGE: tl.constexpr,
     BLOCK_D: tl.constexpr,
 ):
-    # Rows wider than a tile, one at a time: pass 1 sums p·g, pass 2 (chunks last-first, for L2) updates.
-    n_chunks = tl.cdiv(D, BLOCK_D)
-    for row in range(tl.program_id(0).to(tl.int64), N, tl.num_programs(0)):
-        base = row * D
-        a = step_sizes(alpha_ptr, alpha_value, row, N, ALPHA_MODE)
-        acc = tl.zeros([BLOCK_D], tl.float32)
-        for c0 in range(0, D, BLOCK_D):
-            cols = c0 + tl.arange(0, BLOCK_D)
-            m = cols < D
-            p = tl.load(p_ptr + base + cols, mask=m, other=0.0).to(tl.float32)
-            g = tl.load(g_ptr + base + cols, mask=m, other=0.0).to(tl.float32)
-            acc += p * g
-        s = tl.sum(acc, axis=0)
-        for i in range(0, n_chunks):
-            c0 = (n_chunks - 1 - i) * BLOCK_D
-            cols = c0 + tl.arange(0, BLOCK_D)
-            m = cols < D
-            p = tl.load(p_ptr + base + cols, mask=m, other=0.0).to(tl.float32)
-            g = tl.load(g_ptr + base + cols, mask=m, other=0.0).to(tl.float32)
-            v = p * (g - s)
-            if HAS_CLIP:
-                v = tl.where(v > clip, clip, tl.where(v < -clip, -clip, v))
-            x = tl.load(l_ptr + base + cols, mask=m, other=0.0).to(tl.float32)
-            out = x - a * v
-            if HAS_NOISE:
-                out = out + sigma * normal_row(seed, row, c0, G, BLOCK_D)
-            tl.store(out_ptr + base + cols, out.to(out_ptr.dtype.element_ty), mask=m)
-        tl.store(s_ptr + row, s)
+    # One segment of a row wider than a tile (``_split``): its share of ⟨p, g⟩ is published, the row's
+    # programs meet, and each updates its segment from registers; the first segment's program saves s.
+    row, c0 = _split.claim_segment(sync_ptr, N, D, BLOCK_D)
+    cols = c0 + tl.arange(0, BLOCK_D)
+    m = cols < D
+    offs = row * D + cols
+    p = tl.load(p_ptr + offs, mask=m, other=0.0).to(tl.float32)
+    g = tl.load(g_ptr + offs, mask=m, other=0.0).to(tl.float32)
+    if STAGE != 2:
+        _split.publish(part_ptr, row, c0, 0, tl.sum(p * g, axis=0), SEG_CAP, 1, BLOCK_D)
+    x = tl.load(l_ptr + offs, mask=m, other=0.0).to(tl.float32)  # before the wait, which it overlaps
+    if STAGE == 0:
+        _split.meet_row(sync_ptr, row, D, BLOCK_D)
+    if STAGE != 1:
+        s = tl.sum(_split.partials(part_ptr, row, 0, D, 0.0, SEG_CAP, 1, BLOCK_D), axis=0)
+        v = p * (g - s)
+        if HAS_CLIP:
+            v = tl.where(v > clip, clip, tl.where(v < -clip, -clip, v))
+        out = x - step_sizes(alpha_ptr, alpha_value, row, N, ALPHA_MODE) * v
+        if HAS_NOISE:
+            out = out + sigma * normal_row(seed, row, c0, G, BLOCK_D)
+        tl.store(out_ptr + offs, out.to(out_ptr.dtype.element_ty), mask=m)
+        if c0 == 0:
+            tl.store(s_ptr + row, s)
 
 
 def _simplex_bwd_tile_kernel(
@@ -168,7 +167,9 @@ def _simplex_bwd_tile_kernel(
         tl.store(dp_ptr + offs, (h * gs - g * hp).to(dp_ptr.dtype.element_ty), mask=m)
 
 
-def _simplex_bwd_loop_kernel(
+def _simplex_bwd_split_kernel(
+    part_ptr,
+    sync_ptr,
     w_ptr,
     p_ptr,
     g_ptr,
@@ -185,47 +186,40 @@ def _simplex_bwd_loop_kernel(
     HAS_CLIP: tl.constexpr,
     NEED_DPG: tl.constexpr,
     NEED_DALPHA: tl.constexpr,
-    PER_SM: tl.constexpr,
+    SEG_CAP: tl.constexpr,
+    STAGE: tl.constexpr,
     BLOCK_D: tl.constexpr,
 ):
-    n_chunks = tl.cdiv(D, BLOCK_D)
-    for row in range(tl.program_id(0).to(tl.int64), N, tl.num_programs(0)):
-        base = row * D
-        a = step_sizes(alpha_ptr, alpha_value, row, N, ALPHA_MODE)
-        s = tl.load(s_ptr + row)
-        hp_acc = tl.zeros([BLOCK_D], tl.float32)
-        wu_acc = tl.zeros([BLOCK_D], tl.float32)
-        for c0 in range(0, D, BLOCK_D):
-            cols = c0 + tl.arange(0, BLOCK_D)
-            m = cols < D
-            w = tl.load(w_ptr + base + cols, mask=m, other=0.0).to(tl.float32)
-            p = tl.load(p_ptr + base + cols, mask=m, other=0.0).to(tl.float32)
-            g = tl.load(g_ptr + base + cols, mask=m, other=0.0).to(tl.float32)
-            v = p * (g - s)
-            h = -a * w
-            if HAS_CLIP:
-                h = tl.where((v >= -clip) & (v <= clip), h, 0.0)
-                v = tl.where(v > clip, clip, tl.where(v < -clip, -clip, v))
-            hp_acc += h * p
-            wu_acc += w * v
+    # One segment of a wide row: its shares of ⟨h, p⟩ and Σ w·u are published, the row's programs meet,
+    # and each writes its segment of dg and dp from registers; the first segment's program writes dα.
+    row, c0 = _split.claim_segment(sync_ptr, N, D, BLOCK_D)
+    cols = c0 + tl.arange(0, BLOCK_D)
+    m = cols < D
+    offs = row * D + cols
+    s = tl.load(s_ptr + row)
+    w = tl.load(w_ptr + offs, mask=m, other=0.0).to(tl.float32)
+    p = tl.load(p_ptr + offs, mask=m, other=0.0).to(tl.float32)
+    g = tl.load(g_ptr + offs, mask=m, other=0.0).to(tl.float32)
+    gs = g - s
+    v = p * gs
+    h = -step_sizes(alpha_ptr, alpha_value, row, N, ALPHA_MODE) * w
+    if HAS_CLIP:
+        h = tl.where((v >= -clip) & (v <= clip), h, 0.0)
+        v = tl.where(v > clip, clip, tl.where(v < -clip, -clip, v))
+    if STAGE != 2:
+        _split.publish(part_ptr, row, c0, 0, tl.sum(h * p, axis=0), SEG_CAP, 2, BLOCK_D)
+        _split.publish(part_ptr, row, c0, 1, tl.sum(w * v, axis=0), SEG_CAP, 2, BLOCK_D)
+    if STAGE == 0:
+        _split.meet_row(sync_ptr, row, D, BLOCK_D)
+    if STAGE != 1:
         if NEED_DALPHA:
-            tl.store(dalpha_ptr + row, -tl.sum(wu_acc, axis=0))
+            if c0 == 0:
+                wu = tl.sum(_split.partials(part_ptr, row, 1, D, 0.0, SEG_CAP, 2, BLOCK_D), axis=0)
+                tl.store(dalpha_ptr + row, -wu)
         if NEED_DPG:
-            hp = tl.sum(hp_acc, axis=0)
-            for i in range(0, n_chunks):
-                c0 = (n_chunks - 1 - i) * BLOCK_D
-                cols = c0 + tl.arange(0, BLOCK_D)
-                m = cols < D
-                w = tl.load(w_ptr + base + cols, mask=m, other=0.0).to(tl.float32)
-                p = tl.load(p_ptr + base + cols, mask=m, other=0.0).to(tl.float32)
-                g = tl.load(g_ptr + base + cols, mask=m, other=0.0).to(tl.float32)
-                gs = g - s
-                h = -a * w
-                if HAS_CLIP:
-                    v = p * gs
-                    h = tl.where((v >= -clip) & (v <= clip), h, 0.0)
-                tl.store(dg_ptr + base + cols, (p * (h - hp)).to(dg_ptr.dtype.element_ty), mask=m)
-                tl.store(dp_ptr + base + cols, (h * gs - g * hp).to(dp_ptr.dtype.element_ty), mask=m)
+            hp = tl.sum(_split.partials(part_ptr, row, 0, D, 0.0, SEG_CAP, 2, BLOCK_D), axis=0)
+            tl.store(dg_ptr + offs, (p * (h - hp)).to(dg_ptr.dtype.element_ty), mask=m)
+            tl.store(dp_ptr + offs, (h * gs - g * hp).to(dp_ptr.dtype.element_ty), mask=m)
 
 
 _TILE_CONFIGS = _launch.warps_configs(4, 8, 16)
@@ -235,22 +229,15 @@ _fwd_tile = _launch.Kernel(
     key=["D", "ALPHA_MODE", "HAS_CLIP", "HAS_NOISE", "ROWS", "BLOCK_D"],
     do_not_specialize=["seed"],
 )
-_fwd_loop = _launch.Kernel(
-    _simplex_fwd_loop_kernel,
-    configs=_launch.loop_configs(),
-    key=["D", "ALPHA_MODE", "HAS_CLIP", "HAS_NOISE"],
-    do_not_specialize=["seed"],
+_fwd_split = _split.kernel(
+    _simplex_fwd_split_kernel, key=["D", "ALPHA_MODE", "HAS_CLIP", "HAS_NOISE"], do_not_specialize=["seed"]
 )
 _bwd_tile = _launch.Kernel(
     _simplex_bwd_tile_kernel,
     configs=_TILE_CONFIGS,
     key=["D", "ALPHA_MODE", "HAS_CLIP", "NEED_DPG", "NEED_DALPHA", "ROWS", "BLOCK_D"],
 )
-_bwd_loop = _launch.Kernel(
-    _simplex_bwd_loop_kernel,
-    configs=_launch.loop_configs(),
-    key=["D", "ALPHA_MODE", "HAS_CLIP", "NEED_DPG", "NEED_DALPHA"],
-)
+_bwd_split = _split.kernel(_simplex_bwd_split_kernel, key=["D", "ALPHA_MODE", "HAS_CLIP", "NEED_DPG", "NEED_DALPHA"])
 
 
 def _launch_fwd(logits, probs, grad_probs, alpha: _launch.StepRows, clip, sigma: float, seed: int):
@@ -280,8 +267,7 @@ def _launch_fwd(logits, probs, grad_probs, alpha: _launch.StepRows, clip, sigma:
     if plan.single:
         _fwd_tile[(plan.grid,)](*args, **meta, ROWS=plan.rows, BLOCK_D=plan.block_d)
     else:
-        grid = _launch.persistent_grid(N, logits.device)
-        _fwd_loop[grid](*args, **meta, interp_meta=_launch.interp_loop_meta())
+        _split.launch(_fwd_split, N, D, 1, args, meta, waits=True)
     return out, s
 
 
@@ -312,8 +298,7 @@ def _launch_bwd(w, probs, grad_probs, s, alpha: _launch.StepRows, clip, need_pg:
     if plan.single:
         _bwd_tile[(plan.grid,)](*args, **meta, ROWS=plan.rows, BLOCK_D=plan.block_d)
     else:
-        grid = _launch.persistent_grid(N, probs.device)
-        _bwd_loop[grid](*args, **meta, interp_meta=_launch.interp_loop_meta())
+        _split.launch(_bwd_split, N, D, 2, args, meta, waits=True)
     return dp, dg, da
 
 

@@ -3,10 +3,12 @@ in one pass over the logits (the per-token quantities of RL on a language model'
 
 Each row is read once: a running max ``m``, the rescaled sum ``s = Σ exp(z − m)`` and the rescaled first moment
 ``w = Σ exp(z − m)·(z − m)``, so that ``log Z = m + log s`` and ``H = log s − w / s`` are formed without the
-cancellation of ``log Z − E[z]`` at large logits. Rows that fit a register tile are read in one load; wider rows
-(a 50,277-token vocabulary) in chunks, rescaling as the max grows.
+cancellation of ``log Z − E[z]`` at large logits. Rows that fit a register tile are read in one load by one
+program; wider rows (a 50,277-token vocabulary) are split across programs, one segment each (``_split``),
+whose partial sums the last of them to finish rescales to a common max and combines.
 
-Backward from the saved ``log Z`` and ``H`` per row, one more pass: with ``log p = z − log Z``,
+Backward from the saved ``log Z`` and ``H`` per row is element-wise (2-D blocks of rows × columns): with
+``log p = z − log Z``,
 
     ∂/∂z_j = g_logp · (1[j = token] − p_j) − g_H · p_j · (log p_j + H).
 """
@@ -16,7 +18,7 @@ from __future__ import annotations
 import torch
 from torch.autograd.function import once_differentiable
 
-from . import _dispatch, _launch
+from . import _dispatch, _launch, _split
 from ._dispatch import tl
 from .reference import token_entropy as reference
 
@@ -42,57 +44,63 @@ def _entropy_fwd_tile_kernel(x_ptr, t_ptr, h_ptr, lp_ptr, lse_ptr, N, D, ROWS: t
     tl.store(lse_ptr + rows, lse, mask=row_ok)
 
 
-def _entropy_fwd_loop_kernel(x_ptr, t_ptr, h_ptr, lp_ptr, lse_ptr, N, D, PER_SM: tl.constexpr, BLOCK_D: tl.constexpr):
-    # One row at a time (a persistent grid when PER_SM > 0), its chunks read once with an online rescale.
-    for row in range(tl.program_id(0).to(tl.int64), N, tl.num_programs(0)):
-        base = row * D
-        mx = tl.max(tl.full([BLOCK_D], float("-inf"), tl.float32), axis=0)
-        s = tl.sum(tl.zeros([BLOCK_D], tl.float32), axis=0)
-        w = tl.sum(tl.zeros([BLOCK_D], tl.float32), axis=0)
-        for c0 in range(0, D, BLOCK_D):
-            cols = c0 + tl.arange(0, BLOCK_D)
-            z = tl.load(x_ptr + base + cols, mask=cols < D, other=float("-inf")).to(tl.float32)
-            new_mx = tl.maximum(mx, tl.max(z, axis=0))
-            shift = tl.where(new_mx == float("-inf"), 0.0, new_mx)  # a row all −inf so far: shift by 0, not NaN
-            scale = tl.exp(mx - shift)
-            moved = tl.where(s > 0, mx - shift, 0.0)  # w is centred on the max: re-centre the old terms
-            e = tl.exp(z - shift)
-            w = scale * (w + moved * s) + tl.sum(tl.where(e > 0, e * (z - shift), 0.0), axis=0)
-            s = s * scale + tl.sum(e, axis=0)
-            mx = new_mx
+def _entropy_fwd_split_kernel(
+    part_ptr, sync_ptr, x_ptr, t_ptr, h_ptr, lp_ptr, lse_ptr, N, D, SEG_CAP: tl.constexpr, BLOCK_D: tl.constexpr
+):
+    # One segment of a row wider than a tile (``_split``): its max, rescaled sum and rescaled first moment are
+    # published, and the row's last program to arrive combines them into the row's results. Nothing waits.
+    row, c0 = _split.segment_of_program(D, BLOCK_D)
+    cols = c0 + tl.arange(0, BLOCK_D)
+    z = tl.load(x_ptr + row * D + cols, mask=cols < D, other=float("-inf")).to(tl.float32)
+    mx = tl.max(z, axis=0)
+    shift = tl.where(mx == float("-inf"), 0.0, mx)  # a segment all −inf: sums 0, not NaN
+    e = tl.exp(z - shift)
+    _split.publish(part_ptr, row, c0, 0, mx, SEG_CAP, 3, BLOCK_D)
+    _split.publish(part_ptr, row, c0, 1, tl.sum(e, axis=0), SEG_CAP, 3, BLOCK_D)
+    _split.publish(part_ptr, row, c0, 2, tl.sum(tl.where(e > 0, e * (z - shift), 0.0), axis=0), SEG_CAP, 3, BLOCK_D)
+    if _split.last_to_arrive(sync_ptr, row, D, BLOCK_D):
+        maxes = _split.partials(part_ptr, row, 0, D, float("-inf"), SEG_CAP, 3, BLOCK_D)
+        sums = _split.partials(part_ptr, row, 1, D, 0.0, SEG_CAP, 3, BLOCK_D)
+        moments = _split.partials(part_ptr, row, 2, D, 0.0, SEG_CAP, 3, BLOCK_D)
+        row_max = tl.max(maxes, axis=0)
+        # each segment's sums are centred on its own max: rescale them to the row's, and re-centre the moment
+        live = sums > 0
+        scale = tl.where(live, tl.exp(maxes - row_max), 0.0)
+        s = tl.sum(scale * sums, axis=0)
+        w = tl.sum(tl.where(live, scale * (moments + (maxes - row_max) * sums), 0.0), axis=0)
         log_s = tl.log(s)
-        lse = mx + log_s
-        z_token = tl.load(x_ptr + base + tl.load(t_ptr + row)).to(tl.float32)
+        z_token = tl.load(x_ptr + row * D + tl.load(t_ptr + row)).to(tl.float32)
         tl.store(h_ptr + row, log_s - w / s)
-        tl.store(lp_ptr + row, (z_token - mx) - log_s)
-        tl.store(lse_ptr + row, lse)
+        tl.store(lp_ptr + row, (z_token - row_max) - log_s)
+        tl.store(lse_ptr + row, row_max + log_s)
 
 
-def _entropy_bwd_kernel(
-    x_ptr, t_ptr, lse_ptr, h_ptr, gh_ptr, glp_ptr, dx_ptr, N, D, PER_SM: tl.constexpr, BLOCK_D: tl.constexpr
+def _entropy_bwd_tile_kernel(
+    x_ptr, t_ptr, lse_ptr, h_ptr, gh_ptr, glp_ptr, dx_ptr, N, D, ROWS: tl.constexpr, BLOCK_D: tl.constexpr
 ):
     # Every element's gradient from its own logit and the row's saved log Z and H: one read, one write.
-    for row in range(tl.program_id(0).to(tl.int64), N, tl.num_programs(0)):
-        base = row * D
-        lse = tl.load(lse_ptr + row)
-        h = tl.load(h_ptr + row)
-        g_h = tl.load(gh_ptr + row)
-        g_lp = tl.load(glp_ptr + row)
-        token = tl.load(t_ptr + row)
-        for c0 in range(0, D, BLOCK_D):
-            cols = c0 + tl.arange(0, BLOCK_D)
-            ok = cols < D
-            log_p = tl.load(x_ptr + base + cols, mask=ok, other=float("-inf")).to(tl.float32) - lse
-            p = tl.exp(log_p)
-            dz = g_lp * (tl.where(cols == token, 1.0, 0.0) - p) - g_h * tl.where(p > 0, p * (log_p + h), 0.0)
-            tl.store(dx_ptr + base + cols, dz.to(dx_ptr.dtype.element_ty), mask=ok)
+    # A program covers ROWS rows × BLOCK_D columns, from the grid's (row block, column block).
+    rows = tl.program_id(0).to(tl.int64) * ROWS + tl.arange(0, ROWS)
+    row_ok = rows < N
+    cols = tl.program_id(1).to(tl.int64) * BLOCK_D + tl.arange(0, BLOCK_D)
+    ok = row_ok[:, None] & (cols[None, :] < D)
+    lse = tl.load(lse_ptr + rows, mask=row_ok, other=0.0)[:, None]
+    h = tl.load(h_ptr + rows, mask=row_ok, other=0.0)[:, None]
+    g_h = tl.load(gh_ptr + rows, mask=row_ok, other=0.0)[:, None]
+    g_lp = tl.load(glp_ptr + rows, mask=row_ok, other=0.0)[:, None]
+    token = tl.load(t_ptr + rows, mask=row_ok, other=0)[:, None]
+    offs = rows[:, None] * D + cols[None, :]
+    log_p = tl.load(x_ptr + offs, mask=ok, other=float("-inf")).to(tl.float32) - lse
+    p = tl.exp(log_p)
+    dz = g_lp * (tl.where(cols[None, :] == token, 1.0, 0.0) - p) - g_h * tl.where(p > 0, p * (log_p + h), 0.0)
+    tl.store(dx_ptr + offs, dz.to(dx_ptr.dtype.element_ty), mask=ok)
 
 
 _fwd_tile = _launch.Kernel(
     _entropy_fwd_tile_kernel, configs=_launch.warps_configs(8, 16, 32), key=["D", "ROWS", "BLOCK_D"]
 )
-_fwd_loop = _launch.Kernel(_entropy_fwd_loop_kernel, configs=_launch.loop_configs(), key=["D"])
-_bwd = _launch.Kernel(_entropy_bwd_kernel, configs=_launch.loop_configs(), key=["D"])
+_fwd_split = _split.kernel(_entropy_fwd_split_kernel, key=["D"])
+_bwd = _launch.Kernel(_entropy_bwd_tile_kernel, configs=_launch.warps_configs(4, 8, 16), key=["D", "ROWS", "BLOCK_D"])
 
 
 def _launch_fwd(x: torch.Tensor, tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -105,9 +113,7 @@ def _launch_fwd(x: torch.Tensor, tokens: torch.Tensor) -> tuple[torch.Tensor, to
     if plan.single:
         _fwd_tile[(plan.grid,)](x, tokens, h, lp, lse, n, d, ROWS=plan.rows, BLOCK_D=plan.block_d)
     else:
-        _fwd_loop[_launch.persistent_grid(n, x.device)](
-            x, tokens, h, lp, lse, n, d, interp_meta=_launch.interp_loop_meta()
-        )
+        _split.launch(_fwd_split, n, d, 3, (x, tokens, h, lp, lse, n, d), {}, waits=False)
     return h, lp, lse
 
 
@@ -116,10 +122,9 @@ def _launch_bwd(x, tokens, lse, h, g_h, g_lp) -> torch.Tensor:
     dx = _launch.empty(x.shape, x.dtype, x.device)
     if n == 0:
         return dx
-    block = min(_launch.row_plan(n, d).block_d, _launch.next_pow2(d))
-    _bwd[_launch.persistent_grid(n, x.device)](
-        x, tokens, lse, h, g_h, g_lp, dx, n, d, interp_meta={**_launch.interp_loop_meta(), "BLOCK_D": block}
-    )
+    rows, block = _launch.elementwise_tile(n, d)
+    grid = (-(-n // rows), -(-d // block))
+    _bwd[grid](x, tokens, lse, h, g_h, g_lp, dx, n, d, ROWS=rows, BLOCK_D=block)
     return dx
 
 

@@ -15,7 +15,7 @@ import torch
 
 HAS_CUDA = torch.cuda.is_available()
 
-from triton_kernels import _dispatch, _launch  # noqa: E402
+from triton_kernels import _dispatch, _launch, _split  # noqa: E402
 
 
 def kernel_device() -> str | None:
@@ -65,13 +65,15 @@ def nan_allocations(monkeypatch):
 
 @pytest.fixture(params=["tile", "loop"])
 def tiling(request, monkeypatch) -> str:
-    """Run a test with whole rows in one tile, and again with tiny tiles: rows walked in chunks of 16
-    columns by the row kernels, and 32-column blocks for the elementwise ones."""
+    """Run a test with whole rows in one tile, and again with tiny tiles: rows split into segments of 16
+    columns by the row ops (walked in chunks of 16 by ``langevin_step``'s backward), and 32-column blocks
+    for the elementwise ones. (On a GPU the autotuned segments are wider than these rows.)"""
     if request.param == "loop":
         for prefix in ("GPU", "INTERP"):
             monkeypatch.setattr(_launch, f"{prefix}_TILE_MAX", 16)
             monkeypatch.setattr(_launch, f"{prefix}_LOOP_BLOCK", 16)
             monkeypatch.setattr(_launch, f"{prefix}_TILE_ELEMS", 32)
+        monkeypatch.setattr(_split, "INTERP_SPLIT_BLOCK", 16)
     return request.param
 
 

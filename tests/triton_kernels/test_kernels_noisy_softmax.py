@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
 import warnings
 
 import pytest
 import torch
 
-from triton_kernels import _launch, noisy_softmax
+from triton_kernels import _launch, _split, noisy_softmax
 from triton_kernels.reference.noisy_softmax import noisy_softmax_reference
 
 # the package re-exports the function under the module's name, so fetch the module itself
-noisy_softmax_module = importlib.import_module("triton_kernels.noisy_softmax")
 
 SHAPES = [(1,), (5,), (3, 7), (2, 3, 50), (4, 1), (2, 130)]
 
@@ -79,15 +77,12 @@ def test_noise_seeded_and_standard_normal(forced):
     assert (eps[0] - eps[1]).abs().max() > 0.1
 
 
-@pytest.mark.parametrize("stash", [False, True])
-def test_chunked_rows_draw_the_same_noise_as_tiles(forced, kt, monkeypatch, stash):
+def test_split_rows_draw_the_same_noise_as_tiles(forced, kt, monkeypatch):
     x = _logits((3, 45), forced)
     tile = noisy_softmax(x, 0.8, seed=6)
     monkeypatch.setattr(_launch, "INTERP_TILE_MAX", 16)
-    monkeypatch.setattr(_launch, "INTERP_LOOP_BLOCK", 16)
     monkeypatch.setattr(_launch, "GPU_TILE_MAX", 16)
-    # the GPU autotuner picks STASH itself (float32 only); the interpreter runs what it is told
-    monkeypatch.setitem(noisy_softmax_module._fwd_loop.interp, "STASH", stash)
+    monkeypatch.setattr(_split, "INTERP_SPLIT_BLOCK", 16)
     kt.assert_close(noisy_softmax(x, 0.8, seed=6), tile, atol=1e-7, rtol=1e-5)
 
 
