@@ -160,6 +160,9 @@ class TaskDataModule(L.LightningDataModule):
             sampler=ShardSampler(dataset, *self._processes()),
             batch_size=self.hparams.eval_batch_size,
             num_workers=self.hparams.num_workers,
+            # A loader without a generator draws its worker seed from the global one at every pass: each
+            # validation would then move the draws a sampling family makes in training.
+            generator=torch.Generator().manual_seed(self.hparams.seed),
         )
 
     def val_dataloader(self) -> DataLoader:
