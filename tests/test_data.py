@@ -136,18 +136,3 @@ def test_splits_made_piece_by_piece_are_the_whole_chunks_puzzles(monkeypatch: py
     made.clear()
     splits.generate_splits(task, counts, seed=3)
     assert sum(made) < 256 and set(made) == {32}
-
-
-def test_evaluating_leaves_trainings_random_stream_alone() -> None:
-    """Validation mid-run must not move the draws a sampling family makes in training (its noise, its
-    rollouts): how often a run validates would otherwise change its weights, and a run resumed from a
-    checkpoint taken between validations would differ from the uninterrupted one."""
-    data = make(eval_batch_size=8)
-    loaders = {"val": data.val_dataloader, "test": data.test_dataloader, "predict": data.predict_dataloader}
-    torch.manual_seed(0)
-    untouched = torch.rand(4)
-    for name, loader in loaders.items():
-        torch.manual_seed(0)
-        for _ in loader():
-            pass
-        assert torch.equal(torch.rand(4), untouched), f"the {name} loader drew from the global generator"

@@ -128,3 +128,21 @@ def test_validation_measures_its_own_budgets_and_test_every_one(tmp_path: Path) 
     assert not {"val/exact@1", "val/exact@4"} & set(logged)
     model = load_checkpoint(next(tmp_path.rglob("*.ckpt")))
     assert [b.label for b in model.val_budgets] == ["2"]
+
+
+def test_validating_during_a_fit_leaves_a_sampling_familys_training_alone(tmp_path: Path) -> None:
+    """How often a run validates must not change what it learns: validation must not draw from the stream
+    a sampling family's training draws its noise from (the eval loaders once took their worker seed there)."""
+    recipe = str(REPO / "recipes" / "gram" / "sudoku4-multi-variational.yaml")
+    few = [*("--data.train_count", "16", "--data.val_count", "2", "--data.test_count", "2")]
+    few += [*("--data.batch_size", "4", "--data.eval_batch_size", "2")]
+    budgets = ["--model.init_args.eval_budgets", "[2x2]", "--model.init_args.val_budgets", "[2x2]"]
+    for name, every in (("twice", "2"), ("at-the-end", "4")):
+        main(
+            ["fit", "-c", recipe, *TINY, *few, *budgets, "--trainer.max_steps", "4"]
+            + ["--trainer.val_check_interval", every, "--trainer.default_root_dir", str(tmp_path / name)]
+            + ["--trainer.logger", "false"]
+        )
+    twice = load_checkpoint(tmp_path / "twice" / "checkpoints" / "last.ckpt").state_dict()
+    at_the_end = load_checkpoint(tmp_path / "at-the-end" / "checkpoints" / "last.ckpt").state_dict()
+    assert all(torch.equal(twice[k], at_the_end[k]) for k in twice)

@@ -14,6 +14,7 @@ from typing import Any
 import lightning as L
 import numpy as np
 import torch
+from lightning.pytorch.trainer.states import TrainerFn
 from torch.utils.data import DataLoader
 
 from zoo.data.cache import cache_path_for, default_cache_dir, read_cache, write_cache
@@ -160,10 +161,15 @@ class TaskDataModule(L.LightningDataModule):
             sampler=ShardSampler(dataset, *self._processes()),
             batch_size=self.hparams.eval_batch_size,
             num_workers=self.hparams.num_workers,
-            # A loader without a generator draws its worker seed from the global one at every pass: each
-            # validation would then move the draws a sampling family makes in training.
-            generator=torch.Generator().manual_seed(self.hparams.seed),
+            generator=torch.Generator().manual_seed(self.hparams.seed) if self._fitting() else None,
         )
+
+    def _fitting(self) -> bool:
+        """Whether a Trainer is fitting with this module. A loader without a generator draws its worker seed
+        from the global one at every pass: in a fit, each validation would then move the draws a sampling
+        family makes in training. Evaluation outside a fit (`zoo eval`, `zoo bench`, a test after the fit)
+        keeps that draw from the stream its caller seeded, as the catalog's figures were measured."""
+        return self.trainer is not None and self.trainer.state.fn == TrainerFn.FITTING
 
     def val_dataloader(self) -> DataLoader:
         return self._eval_loader("val")
