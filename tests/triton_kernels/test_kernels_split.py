@@ -19,12 +19,11 @@ token_entropy_module = importlib.import_module("triton_kernels.token_entropy")
 
 
 def test_segments_cap_bounds_the_segments_of_every_configuration():
+    narrowest = _split.INTERP_SPLIT_BLOCK if _dispatch.INTERPRETER else min(_split.GPU_SPLIT_BLOCKS)
     for d in (1, 15, 16, 17, 2048, 2049, 50277, 1_000_003):
         cap = _split.segments_cap(d)
         assert cap & (cap - 1) == 0  # a power of two: the width of the partials' load
-        assert cap >= -(
-            -d // min(_split.GPU_SPLIT_BLOCKS if not _dispatch.INTERPRETER else (_split.INTERP_SPLIT_BLOCK,))
-        )
+        assert cap >= -(-d // narrowest)
 
 
 @pytest.mark.skipif(not _dispatch.HAS_TRITON, reason="triton is not importable")
