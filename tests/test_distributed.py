@@ -49,6 +49,14 @@ def environment(**variables: str | int) -> dict[str, str]:
     return {**env, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1", **{k: str(v) for k, v in variables.items()}}
 
 
+def run_to_completion(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> None:
+    """Run `command` in `cwd` (by default with a master port of its own) and fail with its stderr unless it
+    exits 0."""
+    env = env if env is not None else environment(MASTER_PORT=free_port())
+    completed = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr[-30000:]
+
+
 def zoo_fit(root: Path, *extra: str) -> list[str]:
     return [
         sys.executable,
@@ -84,15 +92,7 @@ def assert_ranks_agree(root: Path) -> None:
 
 @pytest.mark.slow
 def test_ddp_two_processes_end_with_identical_weights(tmp_path: Path) -> None:
-    completed = subprocess.run(
-        zoo_fit(tmp_path, "--trainer.devices", "2"),
-        env=environment(MASTER_PORT=free_port()),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert completed.returncode == 0, completed.stderr[-30000:]
+    run_to_completion(zoo_fit(tmp_path, "--trainer.devices", "2"), tmp_path)
     assert_ranks_agree(tmp_path)
 
 
@@ -136,10 +136,7 @@ def test_torchrun_launches_zoo_fit(tmp_path: Path) -> None:
         "zoo.cli",
     ]
     fit = zoo_fit(tmp_path, "--trainer.devices", "2")[3:]  # the words after `python -m zoo.cli`
-    completed = subprocess.run(
-        [*launcher, *fit], env=environment(), cwd=tmp_path, capture_output=True, text=True, timeout=300
-    )
-    assert completed.returncode == 0, completed.stderr[-30000:]
+    run_to_completion([*launcher, *fit], tmp_path, environment())
     assert_ranks_agree(tmp_path)
 
 
@@ -193,15 +190,7 @@ def test_ddp_run_resumes_each_process_where_it_stopped(tmp_path: Path) -> None:
     """Stopped at step 3 and resumed with `--ckpt_path last`, two processes end as an uninterrupted run does."""
 
     def run(root: Path, *extra: str) -> None:
-        completed = subprocess.run(
-            zoo_fit(root, "--trainer.devices", "2", *extra),
-            env=environment(MASTER_PORT=free_port()),
-            cwd=root,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert completed.returncode == 0, completed.stderr[-30000:]
+        run_to_completion(zoo_fit(root, "--trainer.devices", "2", *extra), root)
 
     (tmp_path / "whole").mkdir()
     (tmp_path / "cut").mkdir()
@@ -233,15 +222,7 @@ def test_ddp_rl_processes_draw_their_own_rollouts_and_end_with_identical_weights
             str(tmp_path / "weights"),
         ),
     ]
-    completed = subprocess.run(
-        [sys.executable, "-m", "zoo.cli", *grpo],
-        env=environment(MASTER_PORT=free_port()),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert completed.returncode == 0, completed.stderr[-30000:]
+    run_to_completion([sys.executable, "-m", "zoo.cli", *grpo], tmp_path)
     rank0, rank1 = (torch.load(tmp_path / "weights" / f"rank{r}.pt", weights_only=True) for r in (0, 1))
     for name in rank0:
         assert torch.equal(rank0[name], rank1[name]), f"{name} differs between the ranks"
